@@ -1,0 +1,1 @@
+"""Yinling shared kernel: config, event envelope, outbox, broker, db, metrics, plan model."""

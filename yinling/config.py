@@ -1,0 +1,89 @@
+"""Runtime settings. Precedence, stated once: command line, then environment, then defaults.
+
+Every setting has an environment variable named YINLING_<NAME>. Nothing here connects to
+anything: settings are plain values read when a process starts.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+# Fixed ports of the development layout; each is overridable by environment.
+DEFAULT_PORTS = {
+    "broker": 9092,
+    "platforms.grpc": 50051,
+    "enterprises.grpc": 50052,
+    "talent.grpc": 50053,
+    "finance.grpc": 50054,
+    "ingest.grpc": 50055,
+    "indicators.grpc": 50060,
+    "opendata.http": 8080,
+    "platforms.metrics": 9101,
+    "enterprises.metrics": 9102,
+    "talent.metrics": 9103,
+    "finance.metrics": 9104,
+    "ingest.metrics": 9105,
+    "indicators.metrics": 9106,
+    "indicators-worker.metrics": 9107,
+    "indicators-worker.web": 6066,
+}
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"YINLING_{name}")
+    return value if value not in (None, "") else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Empty means: start the embedded development broker on loopback.
+    bootstrap_servers: str | None = None
+    host: str = "127.0.0.1"
+    data_dir: Path = Path("var")
+    # A SQLAlchemy URL; "{service}" is replaced by the service name, so one server can hold
+    # one database per service (postgresql+psycopg2://user@host/yinling_{service}).
+    database_url: str | None = None
+    plan_path: Path = Path("plans/jiangmen-2022-2024.yaml")
+    ports: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_PORTS))
+    topic_partitions: int = 4
+    topic_replication: int = 1
+    # Kafka consumer-group session timeout; the dev broker joins after half of it.
+    session_timeout_s: float = 6.0
+    time_zone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        ports = dict(DEFAULT_PORTS)
+        for key in ports:
+            env_key = "PORT_" + key.upper().replace(".", "_").replace("-", "_")
+            if (value := _env(env_key)) is not None:
+                ports[key] = int(value)
+        return cls(
+            bootstrap_servers=_env("BOOTSTRAP_SERVERS"),
+            host=_env("HOST", "127.0.0.1") or "127.0.0.1",
+            data_dir=Path(_env("DATA_DIR", "var") or "var"),
+            database_url=_env("DATABASE_URL"),
+            plan_path=Path(_env("PLAN", "plans/jiangmen-2022-2024.yaml") or ""),
+            ports=ports,
+            topic_partitions=int(_env("TOPIC_PARTITIONS", "4") or 4),
+            topic_replication=int(_env("TOPIC_REPLICATION", "1") or 1),
+            session_timeout_s=float(_env("SESSION_TIMEOUT_S", "6") or 6),
+            time_zone=_env("TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai",
+        )
+
+    def with_overrides(self, **changes: object) -> "Settings":
+        """Apply command-line values (None means 'not given')."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def db_url(self, service: str) -> str:
+        if self.database_url:
+            return self.database_url.replace("{service}", service)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return f"sqlite:///{(self.data_dir / f'{service}.db').resolve()}"
+
+    def port(self, key: str) -> int:
+        return self.ports[key]
+
+    def address(self, key: str) -> str:
+        return f"{self.host}:{self.ports[key]}"

@@ -1,0 +1,51 @@
+"""Database engines: a SQLite file by default, PostgreSQL (or any SQLAlchemy URL) by configuration."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, sessionmaker
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    """Base of every service's tables. Each service owns its own database, so names can repeat."""
+
+    metadata = MetaData(naming_convention=NAMING)
+
+
+def make_engine(url: str, echo: bool = False) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # WAL lets the relay read the outbox while a command writes; foreign keys are off by default.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_sessionmaker(engine: Engine) -> sessionmaker:
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
+    """Create the given models' tables and the outbox and the command log: each service owns only its own tables."""
+    from yinling.commands import CommandLog
+    from yinling.outbox import OutboxRecord
+
+    tables = {m.__table__ for m in models} | {OutboxRecord.__table__, CommandLog.__table__}  # type: ignore[attr-defined]
+    Base.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))

@@ -1,0 +1,39 @@
+"""Domain errors that every entry point maps to a clear answer for the caller."""
+from __future__ import annotations
+
+
+class ValidationError(ValueError):
+    """Bad input: names the offending field and the reason. Nothing was written."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class NotFound(LookupError):
+    def __init__(self, what: str, key: str) -> None:
+        super().__init__(f"{what} {key!r} not found")
+        self.what = what
+        self.key = key
+
+
+class Conflict(RuntimeError):
+    """The command is valid in form but not in the aggregate's current state."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class Unauthenticated(PermissionError):
+    def __init__(self, reason: str = "a bearer token is required") -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class Forbidden(PermissionError):
+    def __init__(self, role: str) -> None:
+        super().__init__(f"the caller lacks the role {role!r}")
+        self.role = role

@@ -1,0 +1,156 @@
+"""A gRPC server with what every service needs: health checking, reflection, metrics and
+the mapping of domain errors to status codes, in interceptors; graceful stop on SIGTERM."""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent import futures
+from dataclasses import dataclass
+
+import grpc
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+
+from yinling import metrics
+from yinling.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
+
+DOMAIN_ERRORS = (ValidationError, NotFound, Conflict, Unauthenticated, Forbidden)
+
+log = logging.getLogger(__name__)
+
+FIELD_METADATA = "yinling-field"
+REASON_METADATA = "yinling-reason"
+
+
+@dataclass(frozen=True)
+class ServiceBinding:
+    full_name: str  # e.g. "yinling.v1.PlatformRegistry"
+    add_to_server: Callable[[object, grpc.Server], None]
+    servicer: object
+
+
+def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str, str | None]:
+    if isinstance(exc, ValidationError):
+        return grpc.StatusCode.INVALID_ARGUMENT, str(exc), exc.field
+    if isinstance(exc, NotFound):
+        return grpc.StatusCode.NOT_FOUND, str(exc), None
+    if isinstance(exc, Conflict):
+        return grpc.StatusCode.FAILED_PRECONDITION, str(exc), exc.field
+    if isinstance(exc, Unauthenticated):
+        return grpc.StatusCode.UNAUTHENTICATED, str(exc), None
+    if isinstance(exc, Forbidden):
+        return grpc.StatusCode.PERMISSION_DENIED, str(exc), None
+    return grpc.StatusCode.INTERNAL, "internal error", None
+
+
+class DomainInterceptor(grpc.ServerInterceptor):
+    """Counts requests by method and code, and turns domain errors into gRPC statuses."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+
+    def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
+        handler = continuation(handler_call_details)
+        if handler is None:
+            return None
+        method = handler_call_details.method.rsplit("/", 1)[-1]
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(handler.unary_unary, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(handler.unary_stream, method),
+                request_deserializer=handler.request_deserializer,
+                response_serializer=handler.response_serializer)
+        return handler
+
+    def _fail(self, context, exc: BaseException, method: str):  # type: ignore[no-untyped-def]
+        code, message, field = _status_of(exc)
+        if code is grpc.StatusCode.INTERNAL:
+            log.exception("%s.%s failed", self.service, method, exc_info=exc)
+        metrics.GRPC_REQUESTS.labels(self.service, method, code.name).inc()
+        if field:
+            reason = getattr(exc, "reason", message)
+            context.set_trailing_metadata(((FIELD_METADATA, field), (REASON_METADATA, reason)))
+        context.abort(code, message)
+
+    def _wrap_unary(self, behaviour, method: str):  # type: ignore[no-untyped-def]
+        def call(request, context):  # type: ignore[no-untyped-def]
+            started = time.perf_counter()
+            try:
+                response = behaviour(request, context)
+            except DOMAIN_ERRORS as exc:
+                self._fail(context, exc, method)
+            except grpc.RpcError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - mapped to INTERNAL, logged
+                if context.code() is not None:  # the handler aborted on purpose
+                    raise
+                self._fail(context, exc, method)
+            metrics.GRPC_SECONDS.labels(self.service, method).observe(time.perf_counter() - started)
+            metrics.GRPC_REQUESTS.labels(self.service, method, "OK").inc()
+            return response
+        return call
+
+    def _wrap_stream(self, behaviour, method: str):  # type: ignore[no-untyped-def]
+        def call(request, context):  # type: ignore[no-untyped-def]
+            try:
+                yield from behaviour(request, context)
+            except DOMAIN_ERRORS as exc:
+                self._fail(context, exc, method)
+            metrics.GRPC_REQUESTS.labels(self.service, method, "OK").inc()
+        return call
+
+
+class GrpcServer:
+    def __init__(self, service: str, bindings: Iterable[ServiceBinding], address: str,
+                 max_workers: int = 16) -> None:
+        self.service = service
+        self.bindings = list(bindings)
+        self.address = address
+        self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
+                                  interceptors=[DomainInterceptor(service)])
+        self.health = health.HealthServicer()
+        for b in self.bindings:
+            b.add_to_server(b.servicer, self.server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
+        names = [b.full_name for b in self.bindings]
+        reflection.enable_server_reflection(
+            (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+             reflection.SERVICE_NAME), self.server)
+        self.port = self.server.add_insecure_port(address)
+        if self.port == 0:
+            raise RuntimeError(f"cannot listen on {address}")
+
+    def start(self) -> "GrpcServer":
+        self.server.start()
+        return self
+
+    def set_serving(self) -> None:
+        """Only once dependencies are ready: readiness probes read this."""
+        for b in self.bindings:
+            self.health.set(b.full_name, health_pb2.HealthCheckResponse.SERVING)
+        self.health.set("", health_pb2.HealthCheckResponse.SERVING)
+
+    def stop(self, grace_s: float = 5.0) -> None:
+        self.health.enter_graceful_shutdown()
+        self.server.stop(grace_s).wait()
+
+
+def run_until_signalled(on_stop: Callable[[], None]) -> None:
+    """Block the main thread until SIGTERM or SIGINT, then call on_stop once."""
+    done = threading.Event()
+
+    def handler(signum, _frame):  # type: ignore[no-untyped-def]
+        log.info("signal %s: stopping", signum)
+        done.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+    done.wait()
+    on_stop()

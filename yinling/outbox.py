@@ -1,0 +1,60 @@
+"""Transactional outbox: an event row is written in the same transaction as the state change.
+
+`record_event` adds the row to the caller's session; the caller's commit makes state and
+event durable together, or neither. `yinling.relay.OutboxRelay` publishes the rows later.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from google.protobuf.message import Message
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from yinling.db import Base
+from yinling.envelope import Envelope, new_event_id
+
+
+class OutboxRecord(Base):
+    __tablename__ = "outbox"
+
+    # Publication order is id order; it is also per-aggregate order within one service.
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    topic: Mapped[str] = mapped_column(String(200))
+    key: Mapped[str] = mapped_column(String(200))
+    ce_type: Mapped[str] = mapped_column(String(200))
+    ce_source: Mapped[str] = mapped_column(String(200))
+    ce_subject: Mapped[str] = mapped_column(String(200))
+    ce_time: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    data_schema: Mapped[str] = mapped_column(String(200), default="")
+    sequence: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    payload: Mapped[bytes] = mapped_column(LargeBinary)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True,
+                                                          index=True)
+
+    def envelope(self) -> Envelope:
+        moment = self.ce_time if self.ce_time.tzinfo else self.ce_time.replace(tzinfo=timezone.utc)
+        return Envelope(id=self.event_id, source=self.ce_source, type=self.ce_type, time=moment,
+                        subject=self.ce_subject, key=self.key, data=self.payload,
+                        data_schema=self.data_schema, sequence=self.sequence)
+
+
+def record_event(session: Session, *, topic: str, key: str, ce_type: str, source: str,
+                 subject: str, payload: Message, sequence: int | None = None,
+                 at: datetime | None = None) -> OutboxRecord:
+    """Stage one event in the caller's transaction. Its ce_id is fixed here, once."""
+    row = OutboxRecord(
+        event_id=new_event_id(), topic=topic, key=key, ce_type=ce_type, ce_source=source,
+        ce_subject=subject, ce_time=at or datetime.now(timezone.utc),
+        data_schema=f"urn:proto:{payload.DESCRIPTOR.full_name}", sequence=sequence,
+        payload=payload.SerializeToString(deterministic=True),
+    )
+    session.add(row)
+    return row
+
+
+def backlog(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(OutboxRecord)
+                          .where(OutboxRecord.published_at.is_(None))) or 0
