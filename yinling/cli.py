@@ -1,0 +1,80 @@
+"""The `yinling` command. click gives us typed options, --help and env-var fallbacks without
+a hand-written argument parser.
+
+Every process of the platform is started through here, so settings are read one way:
+command line, then environment (YINLING_*), then defaults.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+
+import click
+
+from yinling.config import Settings
+
+SERVICES = ("platforms", "enterprises", "talent", "finance", "ingest", "indicators")
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # kafka-python logs every connection at INFO; keep operators' logs readable.
+    logging.getLogger("kafka").setLevel(logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)
+
+
+@click.group()
+@click.option("--bootstrap-servers", envvar="YINLING_BOOTSTRAP_SERVERS", default=None,
+              help="Kafka bootstrap servers; empty starts/uses the embedded broker.")
+@click.option("--log-level", envvar="YINLING_LOG_LEVEL", default="info", show_default=True)
+@click.pass_context
+def main(ctx: click.Context, bootstrap_servers: str | None, log_level: str) -> None:
+    configure_logging(log_level)
+    ctx.obj = Settings.from_env().with_overrides(bootstrap_servers=bootstrap_servers or None)
+
+
+@main.command()
+@click.argument("service", type=click.Choice(SERVICES))
+@click.pass_obj
+def serve(settings: Settings, service: str) -> None:
+    """Run one domain service (gRPC API, outbox relay, /metrics)."""
+    importlib.import_module(f"services.{service}.main").main(settings)
+
+
+@main.command()
+@click.pass_obj
+def worker(settings: Settings) -> None:
+    """Run the indicators stream processor (Faust)."""
+    importlib.import_module("services.indicators.worker").main(settings)
+
+
+@main.command()
+@click.pass_obj
+def opendata(settings: Settings) -> None:
+    """Run the public open-data HTTP feed."""
+    importlib.import_module("services.opendata.main").main(settings)
+
+
+@main.command()
+@click.pass_obj
+def broker(settings: Settings) -> None:
+    """Run the embedded development broker in the foreground, with every topic created."""
+    importlib.import_module("yinling.supervisor").run_broker(settings)
+
+
+@main.command()
+@click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo data set.")
+@click.pass_obj
+def up(settings: Settings, demo: bool) -> None:
+    """Start the whole platform: broker, services, processors, feed, demo data."""
+    importlib.import_module("yinling.supervisor").run_platform(settings, load_demo=demo)
+
+
+@main.command()
+@click.option("--scale", type=click.Choice(["small", "full"]), default="full", show_default=True)
+@click.pass_obj
+def demo(settings: Settings, scale: str) -> None:
+    """Load the deterministic demo data set through the public gRPC APIs."""
+    importlib.import_module("yinling.demo").main(settings, scale=scale)
