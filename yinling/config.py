@@ -86,4 +86,10 @@ class Settings:
         return self.ports[key]
 
     def address(self, key: str) -> str:
-        return f"{self.host}:{self.ports[key]}"
+        """Where a peer reaches `key` (e.g. "platforms.grpc"): YINLING_ADDR_PLATFORMS_GRPC if
+        set (another host in a cluster), else this host and the configured port."""
+        override = _env("ADDR_" + key.upper().replace(".", "_").replace("-", "_"))
+        if override:
+            return override
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"{host}:{self.ports[key]}"

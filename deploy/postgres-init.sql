@@ -1,0 +1,6 @@
+CREATE DATABASE yinling_platforms;
+CREATE DATABASE yinling_enterprises;
+CREATE DATABASE yinling_talent;
+CREATE DATABASE yinling_finance;
+CREATE DATABASE yinling_ingest;
+CREATE DATABASE yinling_indicators;

@@ -1,0 +1,75 @@
+"""Accepting a batch: validate the whole table, then store batch and rows in one transaction."""
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import asdict
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from services.ingest.store import Batch, BatchRow
+from services.ingest.tables import TableError, parse_regional_statistics
+from yinling.commands import previous_response, remember_response
+from yinling.errors import NotFound, ValidationError
+from yinling.v1 import ingest_pb2 as pb
+
+TABLES = {"regional_statistics": parse_regional_statistics}
+
+
+def ingest_table(sessions: sessionmaker, request: pb.IngestTableRequest, actor: str) -> pb.IngestBatch:
+    parse = TABLES.get(request.table)
+    if parse is None:
+        raise ValidationError("table", f"{request.table!r} is not one of {', '.join(TABLES)}")
+    if not request.content:
+        raise ValidationError("content", "is empty")
+    with sessions.begin() as session:
+        if (previous := previous_response(session, request.request_id)) is not None:
+            return pb.IngestBatch.FromString(previous)
+    try:
+        rows = parse(request.content, request.source)
+    except TableError as exc:
+        first = exc.errors[0]
+        raise ValidationError(f"content: row {first.row}, column {first.column}", str(exc)) from None
+    batch_id = "ing-" + uuid.uuid4().hex[:12]
+    with sessions.begin() as session:
+        batch = Batch(id=batch_id, table=request.table, sha256=hashlib.sha256(request.content).hexdigest(),
+                      content=request.content, source=request.source, reason=request.reason,
+                      actor=actor, accepted_at=datetime.now(timezone.utc), rows=len(rows))
+        session.add(batch)
+        session.add_all(BatchRow(batch_id=batch_id, row=r.row, payload=json.dumps(asdict(r)), refusal="")
+                        for r in rows)
+        answer = describe(session, batch)
+        remember_response(session, request.request_id, "IngestTable", answer.SerializeToString())
+    return answer
+
+
+def describe(session: Session, batch: Batch) -> pb.IngestBatch:
+    session.flush()
+    forwarded = session.scalar(select(func.count()).select_from(BatchRow).where(
+        BatchRow.batch_id == batch.id, BatchRow.forwarded_at.is_not(None))) or 0
+    refused_rows = session.scalars(select(BatchRow).where(
+        BatchRow.batch_id == batch.id, BatchRow.refusal != "").order_by(BatchRow.row)).all()
+    status = "accepted" if forwarded == 0 else "done" if forwarded == batch.rows else "forwarding"
+    return pb.IngestBatch(
+        id=batch.id, table=batch.table, status=status, rows=batch.rows, forwarded=forwarded,
+        accepted_at=batch.accepted_at.isoformat(), actor=batch.actor, sha256=batch.sha256,
+        refused=len(refused_rows),
+        refusals=[pb.RowError(row=r.row, column="", reason=r.refusal) for r in refused_rows])
+
+
+def get_batch(sessions: sessionmaker, batch_id: str) -> pb.IngestBatch:
+    with sessions() as session:
+        batch = session.get(Batch, batch_id)
+        if batch is None:
+            raise NotFound("batch", batch_id)
+        return describe(session, batch)
+
+
+def list_batches(sessions: sessionmaker, limit: int) -> list[pb.IngestBatch]:
+    with sessions() as session:
+        batches = session.scalars(select(Batch).order_by(Batch.accepted_at.desc())
+                                  .limit(min(limit or 50, 500))).all()
+        return [describe(session, b) for b in batches]

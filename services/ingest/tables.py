@@ -1,0 +1,124 @@
+"""Parsing and validating reported tables. Pure: bytes in, rows or every error out.
+
+The whole table is checked before anything is accepted, so a steward sees all the bad
+rows of a yearbook table at once and a batch is never half-taken.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal, InvalidOperation
+
+from yinling.territory import CITY, DISTRICTS
+
+MEASURES = ("gdp", "rd_expenditure")
+UNITS = ("CNY_10K",)
+REGIONAL_COLUMNS = ("territory", "year", "measure", "value", "unit", "source", "reported_on")
+REQUIRED = ("territory", "year", "measure", "value")
+MAX_ROWS = 10_000
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column!r}: {self.reason}"
+
+
+class TableError(ValueError):
+    def __init__(self, errors: list[RowError]) -> None:
+        self.errors = errors
+        shown = "; ".join(str(e) for e in errors[:20])
+        more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
+        super().__init__(f"{len(errors)} error(s): {shown}{more}")
+
+
+@dataclass(frozen=True)
+class RegionalRow:
+    row: int
+    territory: str
+    year: int
+    measure: str
+    value: str  # exact decimal text, normalised
+    unit: str
+    source: str
+    reported_on: str
+
+
+def parse_regional_statistics(content: bytes, default_source: str) -> list[RegionalRow]:
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise TableError([RowError(0, "content", f"not UTF-8 ({exc.reason} at byte {exc.start})")]) from None
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED if c not in header]
+    unknown = [c for c in header if c not in REGIONAL_COLUMNS]
+    errors = [RowError(0, c, "required column is missing") for c in missing]
+    errors += [RowError(0, c, f"unknown column; expected {', '.join(REGIONAL_COLUMNS)}") for c in unknown]
+    if errors:
+        raise TableError(errors)
+    rows: list[RegionalRow] = []
+    seen: dict[tuple[str, int, str], int] = {}
+    for number, raw in enumerate(reader, start=1):
+        if number > MAX_ROWS:
+            raise TableError([RowError(number, "content", f"more than {MAX_ROWS} rows; split the table")])
+        cells = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        row, row_errors = _regional_row(number, cells, default_source)
+        errors += row_errors
+        if row is not None:
+            key = (row.territory, row.year, row.measure)
+            if key in seen:
+                errors.append(RowError(number, "measure", f"same territory/year/measure as row {seen[key]}"))
+            seen[key] = number
+            rows.append(row)
+    if not rows and not errors:
+        errors.append(RowError(0, "content", "the table has no data rows"))
+    if errors:
+        raise TableError(errors)
+    return rows
+
+
+def _regional_row(number: int, cells: dict[str, str], default_source: str) -> tuple[RegionalRow | None, list[RowError]]:
+    errors: list[RowError] = []
+    territory = cells.get("territory", "")
+    if territory != CITY and territory not in DISTRICTS:
+        errors.append(RowError(number, "territory", f"unknown territory code {territory!r}"))
+    year_text = cells.get("year", "")
+    year = int(year_text) if year_text.isdigit() else 0
+    if not 2000 <= year <= date.today().year:
+        errors.append(RowError(number, "year", f"{year_text!r} is not a year between 2000 and this year"))
+    measure = cells.get("measure", "")
+    if measure not in MEASURES:
+        errors.append(RowError(number, "measure", f"{measure!r} is not one of {', '.join(MEASURES)}"))
+    value = _decimal(cells.get("value", ""))
+    if value is None or value < 0:
+        errors.append(RowError(number, "value", f"{cells.get('value', '')!r} is not a non-negative decimal"))
+    unit = cells.get("unit") or "CNY_10K"
+    if unit not in UNITS:
+        errors.append(RowError(number, "unit", f"{unit!r} is not one of {', '.join(UNITS)}"))
+    reported_on = cells.get("reported_on", "")
+    if reported_on:
+        try:
+            date.fromisoformat(reported_on)
+        except ValueError:
+            errors.append(RowError(number, "reported_on", f"{reported_on!r} is not a date YYYY-MM-DD"))
+    source = cells.get("source") or default_source
+    if not source:
+        errors.append(RowError(number, "source", "required (a column, or the batch's source)"))
+    if errors:
+        return None, errors
+    return RegionalRow(number, territory, year, measure, format(value, "f"), unit, source, reported_on), []
+
+
+def _decimal(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text.replace(",", ""))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None

@@ -1,0 +1,3 @@
+from yinling.cli import main
+
+main()

@@ -1,0 +1,46 @@
+"""Waiting for a process to be ready: gRPC health checks and HTTP health endpoints."""
+from __future__ import annotations
+
+import subprocess
+import time
+import urllib.request
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+
+def _exited(process: subprocess.Popen | None) -> bool:
+    return process is not None and process.poll() is not None
+
+
+def wait_for_grpc(address: str, timeout_s: float, process: subprocess.Popen | None = None,
+                  service: str = "") -> None:
+    deadline = time.monotonic() + timeout_s
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if _exited(process):
+                raise RuntimeError(f"process exited with code {process.returncode}")  # type: ignore[union-attr]
+            try:
+                reply = stub.Check(health_pb2.HealthCheckRequest(service=service), timeout=1)
+                if reply.status == health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise TimeoutError(f"gRPC at {address} not SERVING within {timeout_s}s")
+
+
+def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if _exited(process):
+            raise RuntimeError(f"process exited with code {process.returncode}")  # type: ignore[union-attr]
+        try:
+            with urllib.request.urlopen(url, timeout=1) as reply:
+                if reply.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{url} not answering 200 within {timeout_s}s")
