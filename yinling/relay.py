@@ -117,7 +117,8 @@ class OutboxRelay:
         """A broker that lost its topics (the embedded one keeps nothing across a restart)
         gets every event again from the outbox, which is the record."""
         with self.sessions() as session:
-            topics = set(session.scalars(select(OutboxRecord.topic).distinct()).all())
+            topics = set(session.scalars(select(OutboxRecord.topic).distinct()
+                                         .where(OutboxRecord.published_at.is_not(None))).all())
         lost = topics_lost_by_broker(self.bootstrap, topics)
         if lost:
             log.warning("%s relay: broker has no records of %s; publishing them again",

@@ -1,0 +1,1 @@
+"""Benchmarks of the services and the indicator engine (registered into tools.bench)."""
