@@ -66,10 +66,13 @@ def broker(settings: Settings) -> None:
 
 @main.command()
 @click.option("--demo/--no-demo", default=True, show_default=True, help="Load the demo data set.")
+@click.option("--demo-scale", envvar="YINLING_DEMO_SCALE", type=click.Choice(["small", "full"]),
+              default="full", show_default=True)
 @click.pass_obj
-def up(settings: Settings, demo: bool) -> None:
+def up(settings: Settings, demo: bool, demo_scale: str) -> None:
     """Start the whole platform: broker, services, processors, feed, demo data."""
-    importlib.import_module("yinling.supervisor").run_platform(settings, load_demo=demo)
+    importlib.import_module("yinling.supervisor").run_platform(settings, load_demo=demo,
+                                                               demo_scale=demo_scale)
 
 
 @main.command()

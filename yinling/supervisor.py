@@ -147,11 +147,12 @@ Yinling is up.
 Press Ctrl-C to stop everything.""", flush=True)
 
 
-def run_platform(settings: Settings, load_demo: bool = True) -> None:
+def run_platform(settings: Settings, load_demo: bool = True, demo_scale: str = "full") -> None:
     platform = Platform(settings)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # While starting, a signal interrupts whatever runs (a long demo load included);
+    # once up, it just wakes the main thread.
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         platform.start_broker()
         print("starting services ...", flush=True)
@@ -159,14 +160,22 @@ def run_platform(settings: Settings, load_demo: bool = True) -> None:
         if load_demo:
             from yinling import demo
 
-            demo.main(settings, scale="full")
+            demo.main(settings, scale=demo_scale)
         print_urls(settings, platform.bootstrap)
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
         threading.Thread(target=platform.watch, daemon=True).start()
         stop.wait()
+    except KeyboardInterrupt:
+        pass
     finally:
         print("\nstopping ...", flush=True)
         platform.stop()
         print("stopped.")
+
+
+def _raise_interrupt(_signum, _frame) -> None:  # type: ignore[no-untyped-def]
+    raise KeyboardInterrupt
 
 
 def run_broker(settings: Settings) -> None:
