@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent import futures
 from dataclasses import dataclass
+from urllib.parse import quote
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -23,6 +24,7 @@ log = logging.getLogger(__name__)
 
 FIELD_METADATA = "yinling-field"
 REASON_METADATA = "yinling-reason"
+_PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,9 @@ class DomainInterceptor(grpc.ServerInterceptor):
             log.exception("%s.%s failed", self.service, method, exc_info=exc)
         metrics.GRPC_REQUESTS.labels(self.service, method, code.name).inc()
         if field:
-            reason = getattr(exc, "reason", message)
+            # ASCII metadata must be printable ASCII: percent-encode the rest (names are Chinese),
+            # else gRPC drops the whole trailer. Clients read it with urllib.parse.unquote.
+            reason = quote(getattr(exc, "reason", message), safe=_PRINTABLE)
             context.set_trailing_metadata(((FIELD_METADATA, field), (REASON_METADATA, reason)))
         context.abort(code, message)
 

@@ -1,0 +1,45 @@
+"""gRPC face of the talent registry. Every call needs a steward: even without names, one
+person's record (enterprise, dates) can identify them, so talent records are never open
+to anonymous callers. Get shows the person only to callers holding the personal-data role.
+Nothing here logs request contents."""
+from __future__ import annotations
+
+import grpc
+
+from yinling.auth import PERSONAL_DATA, STEWARD, require
+from yinling.v1 import talent_pb2 as pb
+from yinling.v1 import talent_pb2_grpc
+
+from services.talent.handlers import TalentHandlers
+from services.talent.queries import TalentQueries
+
+
+class TalentServicer(talent_pb2_grpc.TalentRegistryServicer):
+    def __init__(self, handlers: TalentHandlers, queries: TalentQueries) -> None:
+        self.handlers = handlers
+        self.queries = queries
+
+    def Register(self, request: pb.RegisterTalentRequest, context: grpc.ServicerContext
+                 ) -> pb.TalentRecord:
+        return self.handlers.register(request, require(context, STEWARD).actor)
+
+    def End(self, request: pb.EndTalentRequest, context: grpc.ServicerContext) -> pb.TalentRecord:
+        return self.handlers.end(request, require(context, STEWARD).actor)
+
+    def Correct(self, request: pb.CorrectTalentRequest, context: grpc.ServicerContext
+                ) -> pb.TalentRecord:
+        return self.handlers.correct(request, require(context, STEWARD).actor)
+
+    def Get(self, request: pb.GetTalentRequest, context: grpc.ServicerContext) -> pb.TalentDetail:
+        caller = require(context, STEWARD)
+        return self.queries.get(request.record_id, caller.has(PERSONAL_DATA))
+
+    def List(self, request: pb.ListTalentRequest, context: grpc.ServicerContext
+             ) -> pb.ListTalentResponse:
+        require(context, STEWARD)
+        return self.queries.list(request)
+
+    def History(self, request: pb.TalentHistoryRequest, context: grpc.ServicerContext
+                ) -> pb.TalentHistoryResponse:
+        require(context, STEWARD)
+        return pb.TalentHistoryResponse(entries=self.queries.history(request.record_id))
