@@ -1,0 +1,61 @@
+"""gRPC face of the enterprise registry: commands need the steward role, queries are open
+(enterprise records and regional statistics are public, not personal data)."""
+from __future__ import annotations
+
+import grpc
+from sqlalchemy.orm import sessionmaker
+
+from yinling.auth import STEWARD, require
+from yinling.v1 import enterprises_pb2 as pb
+from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryServicer
+
+from services.enterprises.handlers import EnterpriseHandlers
+from services.enterprises.queries import EnterpriseQueries
+from services.enterprises.statistics_handlers import StatisticsHandlers
+
+Ctx = grpc.ServicerContext
+
+
+class EnterpriseRegistry(EnterpriseRegistryServicer):
+    def __init__(self, sessions: sessionmaker, on_commit) -> None:  # type: ignore[no-untyped-def]
+        self.commands = EnterpriseHandlers(sessions, on_commit)
+        self.statistics = StatisticsHandlers(sessions, on_commit)
+        self.queries = EnterpriseQueries(sessions)
+
+    def Register(self, request: pb.RegisterEnterpriseRequest, context: Ctx) -> pb.Enterprise:
+        return self.commands.register(request, require(context, STEWARD).actor)
+
+    def Move(self, request: pb.MoveEnterpriseRequest, context: Ctx) -> pb.Enterprise:
+        return self.commands.move(request, require(context, STEWARD).actor)
+
+    def GrantQualification(self, request: pb.GrantQualificationRequest, context: Ctx) -> pb.Enterprise:
+        return self.commands.grant(request, require(context, STEWARD).actor)
+
+    def RenewQualification(self, request: pb.RenewQualificationRequest, context: Ctx) -> pb.Enterprise:
+        return self.commands.renew(request, require(context, STEWARD).actor)
+
+    def RevokeQualification(self, request: pb.RevokeQualificationRequest, context: Ctx) -> pb.Enterprise:
+        return self.commands.revoke(request, require(context, STEWARD).actor)
+
+    def ReportAnnualStatistics(self, request: pb.ReportAnnualStatisticsRequest, context: Ctx) -> pb.Enterprise:
+        return self.commands.report_statistics(request, require(context, STEWARD).actor)
+
+    def Correct(self, request: pb.CorrectEnterpriseRequest, context: Ctx) -> pb.Enterprise:
+        return self.commands.correct(request, require(context, STEWARD).actor)
+
+    def Get(self, request: pb.GetEnterpriseRequest, context: Ctx) -> pb.Enterprise:
+        return self.queries.get(request.credit_code)
+
+    def List(self, request: pb.ListEnterprisesRequest, context: Ctx) -> pb.ListEnterprisesResponse:
+        return self.queries.list(request)
+
+    def History(self, request: pb.EnterpriseHistoryRequest, context: Ctx) -> pb.EnterpriseHistoryResponse:
+        return self.queries.history(request.credit_code)
+
+    def ReportRegionalStatistic(self, request: pb.ReportRegionalStatisticRequest,
+                                context: Ctx) -> pb.RegionalStatistic:
+        return self.statistics.report(request, require(context, STEWARD).actor)
+
+    def ListRegionalStatistics(self, request: pb.ListRegionalStatisticsRequest,
+                               context: Ctx) -> pb.ListRegionalStatisticsResponse:
+        return pb.ListRegionalStatisticsResponse(statistics=self.statistics.list(request))

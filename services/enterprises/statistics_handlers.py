@@ -1,0 +1,84 @@
+"""Reporting a regional statistic in one transaction: the current figure, the revision row,
+the outbox event and the request_id answer commit together."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from yinling.commands import previous_response, remember_response
+from yinling.dates import today_in_city
+from yinling.envelope import event_type
+from yinling.errors import Conflict
+from yinling.outbox import record_event
+from yinling.topics import STATISTICS_EVENTS
+from yinling.v1.enterprises_pb2 import (ListRegionalStatisticsRequest, RegionalStatistic,
+                                        ReportRegionalStatisticRequest, StatisticReported)
+
+from services.enterprises import regional
+from services.enterprises.store import (RegionalStatisticRecord, RegionalStatisticRevision,
+                                        update_versioned)
+
+SOURCE = "/yinling/enterprises"
+
+
+class StatisticsHandlers:
+    def __init__(self, sessions: sessionmaker, on_commit: Callable[[], None]) -> None:
+        self.sessions = sessions
+        self.on_commit = on_commit
+
+    def report(self, request: ReportRegionalStatisticRequest, actor: str) -> RegionalStatistic:
+        with self.sessions.begin() as s:
+            prior = previous_response(s, request.request_id)
+            if prior is not None:
+                return RegionalStatistic.FromString(prior)
+            now = datetime.now(timezone.utc)
+            key = regional.key_of(regional.checked(request.statistic, today_in_city(now)))
+            row = s.get(RegionalStatisticRecord, key)
+            current = RegionalStatistic.FromString(row.snapshot) if row else None
+            outcome = regional.report(current, request, today_in_city(now))
+            if outcome is None:  # the same figure again: nothing to record
+                assert current is not None
+                remember_response(s, request.request_id, "report_statistic", current.SerializeToString())
+                return current
+            new = outcome.statistic
+            values = {"version": new.version, "snapshot": new.SerializeToString()}
+            if row is None:
+                s.add(RegionalStatisticRecord(key=key, territory=new.territory, year=new.year,
+                                              measure=new.measure, **values))
+                try:
+                    s.flush()
+                except IntegrityError:
+                    raise Conflict("statistic", f"{key} was reported by another command; retry") from None
+            else:
+                update_versioned(s, RegionalStatisticRecord, "key", key, row.version, values)
+            payload = StatisticReported(statistic=new, change=outcome.change, actor=actor,
+                                        reason=outcome.reason)
+            event = record_event(s, topic=STATISTICS_EVENTS.name, key=key,
+                                 ce_type=event_type("statistic", outcome.change), source=SOURCE,
+                                 subject=key, payload=payload, sequence=new.version, at=now)
+            s.add(RegionalStatisticRevision(key=key, revision=new.revision, change=outcome.change,
+                                            recorded_at=now, actor=actor, reason=outcome.reason,
+                                            event_id=event.event_id, snapshot=new.SerializeToString()))
+            remember_response(s, request.request_id, "report_statistic", new.SerializeToString())
+        self.on_commit()
+        return new
+
+    def list(self, request: ListRegionalStatisticsRequest) -> list[RegionalStatistic]:
+        """Current figures by territory, year, measure; with include_revisions, the replaced too."""
+        model = RegionalStatisticRevision if request.include_revisions else RegionalStatisticRecord
+        query = select(model.snapshot)
+        if request.include_revisions:
+            query = query.join(RegionalStatisticRecord, RegionalStatisticRecord.key == model.key)
+        if request.territory:
+            query = query.where(RegionalStatisticRecord.territory == request.territory)
+        if request.year:
+            query = query.where(RegionalStatisticRecord.year == request.year)
+        if request.measure:
+            query = query.where(RegionalStatisticRecord.measure == request.measure)
+        order = [RegionalStatisticRecord.key] + ([model.revision] if request.include_revisions else [])  # type: ignore[attr-defined]
+        with self.sessions() as s:
+            return [RegionalStatistic.FromString(b) for b in s.scalars(query.order_by(*order))]
