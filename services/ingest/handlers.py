@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from services.ingest.store import Batch, BatchRow
 from services.ingest.tables import TableError, parse_regional_statistics
 from yinling.commands import previous_response, remember_response
+from yinling.dates import today_in_city
 from yinling.errors import NotFound, ValidationError
 from yinling.v1 import ingest_pb2 as pb
 
@@ -39,7 +40,10 @@ def ingest_table(sessions: sessionmaker, request: pb.IngestTableRequest, actor: 
                       content=request.content, source=request.source, reason=request.reason,
                       actor=actor, accepted_at=datetime.now(timezone.utc), rows=len(rows))
         session.add(batch)
-        session.add_all(BatchRow(batch_id=batch_id, row=r.row, payload=json.dumps(asdict(r)), refusal="")
+        # A row without reported_on was reported when the batch came in.
+        received = today_in_city().isoformat()
+        session.add_all(BatchRow(batch_id=batch_id, row=r.row, refusal="",
+                                 payload=json.dumps(asdict(r) | {"reported_on": r.reported_on or received}))
                         for r in rows)
         answer = describe(session, batch)
         remember_response(session, request.request_id, "IngestTable", answer.SerializeToString())
