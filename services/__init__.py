@@ -1,0 +1,1 @@
+"""Domain services of the Yinling platform, one package per deployable service."""
