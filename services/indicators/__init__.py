@@ -1,0 +1,1 @@
+"""Indicators service: keeps the plan's indicators current from the source domains' events."""
