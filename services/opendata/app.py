@@ -1,0 +1,115 @@
+"""The public open-data feed: read-only HTTP over the indicator and platform services."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from services.opendata import catalog, params
+from services.opendata.backends import Backends
+from services.opendata.errors import FeedError, feed_error_handler
+from services.opendata.formatting import (
+    HISTORY_COLUMNS, INDICATOR_COLUMNS, PLATFORM_COLUMNS, history_point, indicator_row,
+    is_public_platform, platform_public, to_csv,
+)
+from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
+from services.opendata.responses import CSV, conditional, json_response
+from yinling.config import Settings
+from yinling.territory import CITY
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Channels open when the app starts and close when it stops: nothing connects here."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.backends = Backends.from_settings(settings)
+        try:
+            yield
+        finally:
+            app.state.backends.close()
+
+    app = FastAPI(title="Yinling open data", version="1", lifespan=lifespan,
+                  docs_url="/docs", redoc_url=None)
+    metrics = FeedMetrics()
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_exception_handler(FeedError, feed_error_handler)
+
+    def backends(request: Request) -> Backends:
+        return request.app.state.backends  # type: ignore[no-any-return]
+
+    def base(request: Request) -> str:
+        return str(request.base_url).rstrip("/")
+
+    @app.get("/")
+    def index(request: Request) -> Response:
+        return json_response(request, catalog.index(base(request)))
+
+    @app.get("/catalog.json")
+    def dcat(request: Request) -> Response:
+        return json_response(request, catalog.dcat_catalog(base(request)))
+
+    @app.get("/healthz")
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics")
+    def prometheus() -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def indicator_rows(request: Request, territory: str | None, as_of: str | None) -> list[dict]:
+        values = backends(request).list_indicators(params.territory(territory), params.as_of(as_of))
+        return [indicator_row(v) for v in values]
+
+    @app.get("/api/v1/indicators")
+    def indicators(request: Request, territory: str | None = None,
+                   as_of: str | None = None) -> Response:
+        return json_response(request, {"indicators": indicator_rows(request, territory, as_of)})
+
+    @app.get("/api/v1/indicators.csv")
+    def indicators_csv(request: Request, territory: str | None = None,
+                       as_of: str | None = None) -> Response:
+        body = to_csv(indicator_rows(request, territory, as_of), INDICATOR_COLUMNS)
+        return conditional(request, body, CSV, "indicators.csv")
+
+    @app.get("/api/v1/indicators/{indicator_id}")
+    def indicator(request: Request, indicator_id: str, territory: str | None = None,
+                  as_of: str | None = None) -> Response:
+        value = backends(request).get_indicator(
+            params.code(indicator_id, "indicator_id"), params.territory(territory) or CITY,
+            params.as_of(as_of))
+        return json_response(request, indicator_row(value))
+
+    @app.get("/api/v1/indicators/{indicator_id}/history")
+    def indicator_history(request: Request, indicator_id: str, territory: str | None = None,
+                          series: str | None = None) -> Response:
+        where = params.territory(territory) or CITY
+        which = params.series(series)
+        points = backends(request).indicator_history(
+            params.code(indicator_id, "indicator_id"), where, which)
+        return json_response(request, {
+            "indicator_id": indicator_id, "territory": where, "series": which,
+            "columns": list(HISTORY_COLUMNS), "points": [history_point(p) for p in points]})
+
+    @app.get("/api/v1/platforms")
+    def platforms(request: Request, district: str | None = None, kind: str | None = None,
+                  level: str | None = None, cursor: str | None = None,
+                  limit: str | None = None) -> Response:
+        page = backends(request).platform_page(
+            params.district(district), params.code(kind, "kind"), params.level(level),
+            cursor or "", params.limit(limit))
+        rows = [platform_public(p) for p in page.platforms if is_public_platform(p)]
+        return json_response(request, {"platforms": rows, "next_cursor": page.next_page_token or None,
+                                       "total": page.total})
+
+    @app.get("/api/v1/platforms.csv")
+    def platforms_csv(request: Request, district: str | None = None, kind: str | None = None,
+                      level: str | None = None) -> Response:
+        every = backends(request).all_platforms(
+            params.district(district), params.code(kind, "kind"), params.level(level))
+        rows = (platform_public(p) for p in every if is_public_platform(p))
+        return conditional(request, to_csv(rows, PLATFORM_COLUMNS), CSV, "platforms.csv")
+
+    return app

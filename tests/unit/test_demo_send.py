@@ -1,0 +1,29 @@
+"""Filling in ids the services assigned, before a chain's later commands are sent."""
+from __future__ import annotations
+
+import pytest
+
+from yinling.demo_model import Command
+from yinling.demo_send import resolve
+from yinling.v1 import enterprises_pb2, platforms_pb2
+
+
+def test_platform_id_comes_from_the_chains_first_answer_and_the_original_stays_untouched():
+    command = Command("platforms", "Evaluate", platforms_pb2.EvaluatePlatformRequest(
+        year=2023, grade="good", request_id="demo-platforms-000002"), refs=(("platform_id", "id"),))
+    request = resolve(command, platforms_pb2.Platform(id="plt-42"), None)
+    assert request.platform_id == "plt-42" and request.request_id == "demo-platforms-000002"
+    assert command.request.platform_id == ""
+
+
+def test_qualification_reference_finds_the_certificate_by_number():
+    answer = enterprises_pb2.Enterprise()
+    answer.qualifications.add(id="q-1", number="GR20194400001")
+    answer.qualifications.add(id="q-2", number="GR20224400001")
+    command = Command("enterprises", "RenewQualification", enterprises_pb2.RenewQualificationRequest(),
+                      refs=(("qualification_id", "qualification:GR20224400001"),))
+    assert resolve(command, answer, answer).qualification_id == "q-2"
+    missing = Command("enterprises", "RevokeQualification", enterprises_pb2.RevokeQualificationRequest(),
+                      refs=(("qualification_id", "qualification:GR20304400001"),))
+    with pytest.raises(LookupError):
+        resolve(missing, answer, answer)
