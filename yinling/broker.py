@@ -93,9 +93,14 @@ def wait_until_ready(bootstrap: str, timeout_s: float, process: subprocess.Popen
     """Block until the cluster answers a metadata request, or raise naming what went wrong."""
     deadline = time.monotonic() + timeout_s
     last_error: Exception | None = None
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
             raise RuntimeError(f"broker exited with code {process.returncode} before answering")
+        # Wait for the port first: a Kafka client on a closed port logs errors a user reads as failures.
+        if not port_open(host, int(port)):
+            time.sleep(0.1)
+            continue
         try:
             admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
             try:

@@ -55,6 +55,7 @@ class Platform:
         self.broker: EmbeddedBroker | None = None
         self.children = children()
         self.stopping = threading.Event()
+        self.lifecycle = threading.Lock()
 
     @property
     def bootstrap(self) -> str:
@@ -79,9 +80,9 @@ class Platform:
     def spawn(self, child: Child) -> None:
         env = dict(os.environ, YINLING_BOOTSTRAP_SERVERS=self.bootstrap,
                    YINLING_DATA_DIR=str(self.settings.data_dir.resolve()))
-        out = open(self.logs / f"{child.name}.log", "ab")
-        child.process = subprocess.Popen(child.args, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL, start_new_session=True)
+        with open(self.logs / f"{child.name}.log", "ab") as out:  # the child keeps its own copy
+            child.process = subprocess.Popen(child.args, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                             stdin=subprocess.DEVNULL, start_new_session=True)
         child.started_at = time.monotonic()
 
     def wait_ready(self, child: Child, timeout_s: float = 90) -> None:
@@ -110,11 +111,17 @@ class Platform:
                     child.restarts += 1
                     log.warning("%s exited with %s; restarting (restart %d)", child.name,
                                 child.process.returncode, child.restarts)
-                    time.sleep(min(30, 2 ** min(child.restarts, 5)))
-                    self.spawn(child)
+                    if self.stopping.wait(min(30, 2 ** min(child.restarts, 5))):
+                        return
+                    with self.lifecycle:  # stop() must not miss a child spawned meanwhile
+                        if self.stopping.is_set():
+                            return
+                        self.spawn(child)
 
     def stop(self) -> None:
         self.stopping.set()
+        with self.lifecycle:  # waits for a restart in progress, so its child is stopped too
+            pass
         for child in reversed(self.children):
             if child.process and child.process.poll() is None:
                 child.process.send_signal(signal.SIGTERM)
