@@ -14,6 +14,7 @@ from urllib.parse import quote
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
+from sqlalchemy.exc import OperationalError
 
 from yinling import metrics
 from yinling.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
@@ -45,6 +46,9 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str, str | None]:
         return grpc.StatusCode.UNAUTHENTICATED, str(exc), None
     if isinstance(exc, Forbidden):
         return grpc.StatusCode.PERMISSION_DENIED, str(exc), None
+    if isinstance(exc, OperationalError):
+        # A busy or unreachable database: nothing was written, and the caller may retry.
+        return grpc.StatusCode.UNAVAILABLE, "the database is busy or unreachable; retry", None
     return grpc.StatusCode.INTERNAL, "internal error", None
 
 
@@ -75,6 +79,8 @@ class DomainInterceptor(grpc.ServerInterceptor):
         code, message, field = _status_of(exc)
         if code is grpc.StatusCode.INTERNAL:
             log.exception("%s.%s failed", self.service, method, exc_info=exc)
+        elif code is grpc.StatusCode.UNAVAILABLE:
+            log.warning("%s.%s: database unavailable: %s", self.service, method, exc)
         metrics.GRPC_REQUESTS.labels(self.service, method, code.name).inc()
         if field:
             # ASCII metadata must be printable ASCII: percent-encode the rest (names are Chinese),
