@@ -1,0 +1,45 @@
+"""Opening the indicators database and engine: shared by the worker (which writes) and the
+gRPC API (which reads). Nothing connects at import time."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import sessionmaker
+
+from services.indicators.engine import MODELS, IndicatorEngine
+from yinling.config import Settings
+from yinling.dates import today_in_city
+from yinling.db import create_schema, make_engine, make_sessionmaker
+from yinling.plan import Plan, load_plan
+
+log = logging.getLogger(__name__)
+
+SERVICE = "indicators"
+
+
+@dataclass
+class IndicatorRuntime:
+    db: Engine
+    sessions: sessionmaker
+    plans: list[Plan]
+    engine: IndicatorEngine
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def open_runtime(settings: Settings, database_url: str | None = None) -> IndicatorRuntime:
+    plans = [load_plan(settings.plan_path)]
+    db = make_engine(database_url or settings.db_url(SERVICE))
+    try:
+        create_schema(db, MODELS)
+    except DBAPIError:
+        # The worker and the API start together and may race to create the same tables.
+        log.info("schema creation raced with another process; trying once more")
+        create_schema(db, MODELS)
+    sessions = make_sessionmaker(db)
+    engine = IndicatorEngine(sessions, plans, today=today_in_city)
+    return IndicatorRuntime(db, sessions, plans, engine)
