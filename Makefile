@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test bench proto install clean
+.PHONY: up test bench proto install clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -21,7 +21,20 @@ proto: $(STAMP)
 up: proto
 	$(BIN)/yinling up
 
-test: proto
+# The open-data page is tested in Debian's headless Chromium, with a CJK font so the
+# screenshots are legible. Installed only when missing, and only as root (CI and the
+# project's machines are root); anyone else is told the command.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+chromium:
+	@if [ -x $(CHROMIUM) ] && [ -f $(CJK_FONT) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; \
+	else \
+	  echo "The browser tests need $(CHROMIUM) and a CJK font: sudo apt-get install -y chromium fonts-wqy-microhei"; \
+	fi
+
+test: proto chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: proto

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.opendata import catalog, params
+from services.opendata import catalog, datapackage, page, params
 from services.opendata.backends import Backends
 from services.opendata.errors import FeedError, feed_error_handler
 from services.opendata.formatting import (
@@ -15,7 +15,8 @@ from services.opendata.formatting import (
     is_public_platform, platform_public, to_csv,
 )
 from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
-from services.opendata.responses import CSV, conditional, json_response
+from services.opendata.negotiation import prefers_html
+from services.opendata.responses import CSV, HTML, conditional, json_response
 from yinling.config import Settings
 from yinling.territory import CITY
 
@@ -44,8 +45,41 @@ def create_app(settings: Settings) -> FastAPI:
         return str(request.base_url).rstrip("/")
 
     @app.get("/")
-    def index(request: Request) -> Response:
+    def index(request: Request, territory: str | None = None,
+              as_of: str | None = None) -> Response:
+        """People (browsers) get the indicator page; machines the JSON index, as before."""
+        if not prefers_html(request.headers.get("accept")):
+            response = json_response(request, catalog.index(base(request)))
+        else:
+            response = indicator_page(request, territory, as_of)
+        response.headers["Vary"] = "Accept"
+        return response
+
+    @app.get("/api/v1")
+    def api_index(request: Request) -> Response:
         return json_response(request, catalog.index(base(request)))
+
+    @app.get("/datapackage.json")
+    def data_package(request: Request) -> Response:
+        return json_response(request, datapackage.descriptor(base(request)))
+
+    def indicator_page(request: Request, territory: str | None, as_of: str | None) -> Response:
+        # A bad query or a backend that is down still gets the page (with the form), so the
+        # person can choose again; the status code tells machines what happened.
+        where, when, status = CITY, page.NOW, 200
+        try:
+            where = params.territory(territory) or CITY
+            when = page.NOW if as_of in (None, "", page.NOW) else params.as_of(as_of)
+            rows = indicator_rows(request, where, "" if when == page.NOW else when)
+            view = page.PageView(where, when, rows)
+        except FeedError as exc:
+            status = exc.status
+            view = page.PageView(where, when,
+                                 error=f"{exc.field + ': ' if exc.field else ''}{exc.reason}")
+        body = page.render(view).encode("utf-8")
+        if status != 200:
+            return Response(body, status_code=status, media_type=HTML)
+        return conditional(request, body, HTML)
 
     @app.get("/catalog.json")
     def dcat(request: Request) -> Response:

@@ -11,6 +11,7 @@ from services.opendata.formatting import etag_matches, etag_of
 CACHE_CONTROL = "public, max-age=30"
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
+HTML = "text/html; charset=utf-8"
 
 
 def json_bytes(payload: Any) -> bytes:

@@ -1,128 +1,31 @@
-"""The open-data feed over real HTTP, in front of real gRPC servers.
-
-The platform and indicator services are written by other teams; these tests serve fixed
-records through small in-test servicers on real gRPC servers, since what is under test is
-the feed: its projection, formats, caching and errors.
-"""
+"""The open-data feed over real HTTP, in front of real gRPC servers (tests/opendata_fakes.py)."""
 from __future__ import annotations
 
 import csv
 import io
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import date, datetime
 
 import httpx
 import pytest
-import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
-from services.opendata.app import create_app
+from opendata_fakes import INDICATORS, PageDom, backend_settings, running_feed
 from yinling.broker import free_port
 from yinling.config import Settings
-from yinling.errors import NotFound
-from yinling.grpc_server import GrpcServer, ServiceBinding
-from yinling.paging import next_token, page_bounds
-from yinling.v1 import indicators_pb2 as ipb
-from yinling.v1 import indicators_pb2_grpc, platforms_pb2_grpc
-from yinling.v1 import platforms_pb2 as ppb
-
-ACCREDITED, REVOKED, BUILDING = (ppb.PLATFORM_STATUS_ACCREDITED, ppb.PLATFORM_STATUS_REVOKED,
-                                 ppb.PLATFORM_STATUS_UNDER_CONSTRUCTION)
-
-
-def _platform(n: int, status: int, district: str, level: int = ppb.PLATFORM_LEVEL_PROVINCIAL) -> ppb.Platform:
-    p = ppb.Platform(id=f"plt-{n:03d}", name=f"平台{n}", kind="key_laboratory", level=level,
-                     status=status, host_organisation=f"Host {n}", district=district,
-                     host_credit_code=f"SECRETCODE{n:08d}", industry_cluster="new_materials",
-                     registered_on="2021-01-01", version=3)
-    period = p.periods.add(level=level)
-    setattr(period, "from", "2022-02-01")
-    p.evaluations.add(year=2023, grade="excellent", evaluated_on="2024-01-15")
-    return p
-
-
-PLATFORMS = ([_platform(n, ACCREDITED, "440703" if n % 2 else "440704") for n in range(1, 8)]
-             + [_platform(8, REVOKED, "440703"), _platform(9, BUILDING, "440703")])
-
-INDICATORS = {
-    "rd_intensity": ("研发经费投入强度", "R&D intensity", "%", "3.3"),
-    "provincial_platforms": ("省级以上科技创新平台", "Provincial platforms", "platforms", "560"),
-}
-
-
-def _value(indicator_id: str, territory: str, as_of: str) -> ipb.IndicatorValue:
-    zh, en, unit, target = INDICATORS[indicator_id]
-    return ipb.IndicatorValue(plan_id="jiangmen-2022-2024", indicator_id=indicator_id,
-                              territory=territory, as_of=as_of or "2024-06-30", value="7",
-                              unit=unit, target=target, expected="5", progress=0.5,
-                              status=ipb.INDICATOR_STATUS_ON_TRACK, name_zh=zh, name_en=en)
-
-
-class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
-    def List(self, request, context):  # noqa: N802
-        territories = [request.territory] if request.territory else ["440700", "440703"]
-        return ipb.ListIndicatorsResponse(values=[
-            _value(i, t, request.as_of) for t in territories for i in INDICATORS])
-
-    def Get(self, request, context):  # noqa: N802
-        if request.indicator_id not in INDICATORS:
-            raise NotFound("indicator", request.indicator_id)
-        return _value(request.indicator_id, request.territory, request.as_of)
-
-    def History(self, request, context):  # noqa: N802
-        return ipb.IndicatorHistoryResponse(points=[
-            ipb.IndicatorChanged(cursor=c, value=_value(request.indicator_id, request.territory, d),
-                                 previous_value=str(c - 1), cause_event_id="secret-event")
-            for c, d in ((1, "2023-01-01"), (2, "2024-01-01"))])
-
-
-class Platforms(platforms_pb2_grpc.PlatformRegistryServicer):
-    def List(self, request, context):  # noqa: N802
-        rows = [p for p in PLATFORMS
-                if (not request.status or p.status == request.status)
-                and (not request.district or p.district == request.district)
-                and (not request.level or p.level == request.level)]
-        offset, limit = page_bounds(request.page.page_size, request.page.page_token)
-        return ppb.ListPlatformsResponse(platforms=rows[offset:offset + limit], total=len(rows),
-                                         next_page_token=next_token(offset, limit, len(rows)))
-
-
-def _serve_feed(settings: Settings) -> tuple[uvicorn.Server, threading.Thread, str]:
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
-                                           log_config=None, access_log=False))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started:
-        assert time.monotonic() < deadline, "the feed did not start"
-        time.sleep(0.02)
-    return server, thread, f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
 def settings() -> Iterator[Settings]:
-    base = Settings()
-    grpc_server = GrpcServer("opendata-test-backends", [
-        ServiceBinding("yinling.v1.IndicatorService",
-                       indicators_pb2_grpc.add_IndicatorServiceServicer_to_server, Indicators()),
-        ServiceBinding("yinling.v1.PlatformRegistry",
-                       platforms_pb2_grpc.add_PlatformRegistryServicer_to_server, Platforms()),
-    ], "127.0.0.1:0", max_workers=4).start()
-    ports = {**base.ports, "indicators.grpc": grpc_server.port, "platforms.grpc": grpc_server.port}
-    yield replace(base, ports=ports)
-    grpc_server.stop(0)
+    with backend_settings() as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")
 def feed(settings: Settings) -> Iterator[httpx.Client]:
-    server, thread, url = _serve_feed(settings)
-    with httpx.Client(base_url=url, timeout=10) as client:
+    with running_feed(settings) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield client
-    server.should_exit = True
-    thread.join(10)
 
 
 def _csv(response: httpx.Response) -> list[list[str]]:
@@ -241,12 +144,55 @@ def test_metrics_count_requests_by_route_template_not_raw_path(feed):
 
 def test_a_backend_that_is_down_gives_503(settings):
     down = replace(settings, ports={**settings.ports, "platforms.grpc": free_port()})
-    server, thread, url = _serve_feed(down)
-    try:
+    with running_feed(down) as url:
         response = httpx.get(f"{url}/api/v1/platforms", timeout=10)
         assert response.status_code == 503
         assert "unavailable" in response.json()["error"]["reason"]
         assert httpx.get(f"{url}/api/v1/indicators", timeout=10).status_code == 200
-    finally:
-        server.should_exit = True
-        thread.join(10)
+
+
+def test_a_browser_gets_the_indicator_page_and_json_clients_the_index(feed):
+    page = feed.get("/", params={"territory": "440704"}, headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert page.headers["vary"] == "Accept"
+    dom = PageDom(page.text)
+    assert dom.selected("territory") == ["440704"]
+    assert len(dom.body_rows()) == len(INDICATORS)
+    index = feed.get("/", headers={"Accept": "application/json"})
+    assert {d["id"] for d in index.json()["datasets"]} == {"indicators", "platforms"}
+    assert feed.get("/api/v1").json() == index.json()
+
+
+def test_a_bad_page_query_shows_the_reason_on_the_page_with_status_400(feed):
+    page = feed.get("/", params={"territory": "110000"}, headers={"Accept": "text/html"})
+    assert page.status_code == 400 and "unknown territory" in page.text
+    assert PageDom(page.text).selected("territory") == ["440700"]
+
+
+def _conforms(value: str, field: dict) -> bool:
+    if value == "":
+        return not field.get("constraints", {}).get("required")
+    if "enum" in field.get("constraints", {}) and value not in field["constraints"]["enum"]:
+        return False
+    checks = {"number": float, "date": date.fromisoformat,
+              "datetime": lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))}
+    try:
+        checks.get(field["type"], str)(value)
+    except ValueError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name, path", [("indicators", "/api/v1/indicators.csv"),
+                                        ("platforms", "/api/v1/platforms.csv")])
+def test_data_package_schema_matches_the_served_csv(feed, name, path):
+    package = feed.get("/datapackage.json").json()
+    resource = next(r for r in package["resources"] if r["name"] == name)
+    assert resource["path"] == str(feed.base_url).rstrip("/") + path
+    fields = resource["schema"]["fields"]
+    rows = _csv(feed.get(path))
+    assert rows[0] == [f["name"] for f in fields]
+    assert len(rows) > 1
+    for row in rows[1:]:
+        bad = [(f["name"], v) for f, v in zip(fields, row) if not _conforms(v, f)]
+        assert not bad, bad
