@@ -8,21 +8,19 @@ from datetime import datetime, timezone
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from yinling.commands import previous_response, remember_response
+from yinling.aggregate_store import ChangeLog, run_command, update_versioned
 from yinling.credit_code import validate_credit_code
 from yinling.dates import today_in_city
-from yinling.envelope import event_type
 from yinling.errors import NotFound, ValidationError
-from yinling.outbox import record_event
 from yinling.topics import ENTERPRISE_EVENTS
 from yinling.v1.enterprises_pb2 import Enterprise, EnterpriseChanged
 
 from services.enterprises import domain, qualifications
 from services.enterprises.domain import Change
-from services.enterprises.store import (EnterpriseHistory, EnterpriseRecord, kinds_column,
-                                        update_versioned)
+from services.enterprises.store import EnterpriseHistory, EnterpriseRecord, kinds_column
 
 SOURCE = "/yinling/enterprises"
+CHANGES = ChangeLog(ENTERPRISE_EVENTS.name, SOURCE, "enterprise", EnterpriseHistory)
 
 
 class EnterpriseHandlers:
@@ -31,10 +29,7 @@ class EnterpriseHandlers:
         self.on_commit = on_commit
 
     def register(self, request, actor: str) -> Enterprise:  # type: ignore[no-untyped-def]
-        with self.sessions.begin() as s:
-            prior = previous_response(s, request.request_id)
-            if prior is not None:
-                return Enterprise.FromString(prior)
+        def body(s: Session) -> Enterprise:
             now = datetime.now(timezone.utc)
             change = domain.register(request, today_in_city(now), now)
             code = change.enterprise.credit_code
@@ -45,10 +40,9 @@ class EnterpriseHandlers:
                 s.flush()  # a concurrent registration of the same code loses here
             except IntegrityError:
                 raise ValidationError("credit_code", f"{code} is already registered") from None
-            self._record(s, change, actor, now)
-            remember_response(s, request.request_id, "register", change.enterprise.SerializeToString())
-        self.on_commit()
-        return change.enterprise
+            return _record(s, change, actor, now)
+        return run_command(self.sessions, self.on_commit, request_id=request.request_id,
+                           command="register", answer=Enterprise, body=body)
 
     def move(self, request, actor: str) -> Enterprise:  # type: ignore[no-untyped-def]
         return self._execute("move", request, actor, lambda e, today, now: domain.move(e, request, today, now))
@@ -74,10 +68,7 @@ class EnterpriseHandlers:
 
     def _execute(self, command: str, request, actor: str,  # type: ignore[no-untyped-def]
                  apply: Callable[[Enterprise, object, datetime], Change]) -> Enterprise:
-        with self.sessions.begin() as s:
-            prior = previous_response(s, request.request_id)
-            if prior is not None:
-                return Enterprise.FromString(prior)
+        def body(s: Session) -> Enterprise:
             code = validate_credit_code(request.credit_code)
             row = s.get(EnterpriseRecord, code)
             if row is None:
@@ -86,23 +77,19 @@ class EnterpriseHandlers:
             change = apply(Enterprise.FromString(row.snapshot), today_in_city(now), now)
             update_versioned(s, EnterpriseRecord, "credit_code", code, row.version,
                              _columns(change.enterprise))
-            self._record(s, change, actor, now)
-            remember_response(s, request.request_id, command, change.enterprise.SerializeToString())
-        self.on_commit()
-        return change.enterprise
+            return _record(s, change, actor, now)
+        return run_command(self.sessions, self.on_commit, request_id=request.request_id,
+                           command=command, answer=Enterprise, body=body)
 
-    @staticmethod
-    def _record(s: Session, change: Change, actor: str, now: datetime) -> None:
-        e = change.enterprise
-        payload = EnterpriseChanged(enterprise=e, change=change.change, reason=change.reason,
-                                    actor=actor, corrected_fields=change.corrected_fields)
-        event = record_event(s, topic=ENTERPRISE_EVENTS.name, key=e.credit_code,
-                             ce_type=event_type("enterprise", change.change), source=SOURCE,
-                             subject=e.credit_code, payload=payload, sequence=e.version, at=now)
-        s.add(EnterpriseHistory(credit_code=e.credit_code, version=e.version, change=change.change,
-                                recorded_at=now, actor=actor, reason=change.reason,
-                                corrected_fields=",".join(change.corrected_fields),
-                                event_id=event.event_id, snapshot=e.SerializeToString()))
+
+def _record(s: Session, change: Change, actor: str, now: datetime) -> Enterprise:
+    e = change.enterprise
+    payload = EnterpriseChanged(enterprise=e, change=change.change, reason=change.reason,
+                                actor=actor, corrected_fields=change.corrected_fields)
+    CHANGES.record(s, key=e.credit_code, snapshot=e, version=e.version, change=change.change,
+                   actor=actor, reason=change.reason, corrected=change.corrected_fields,
+                   payload=payload, at=now)
+    return e
 
 
 def _columns(e: Enterprise) -> dict[str, object]:

@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from yinling.commands import previous_response, remember_response
+from yinling.aggregate_store import run_command, update_versioned
 from yinling.dates import today_in_city
 from yinling.envelope import event_type
 from yinling.errors import Conflict
@@ -19,8 +19,7 @@ from yinling.v1.enterprises_pb2 import (ListRegionalStatisticsRequest, RegionalS
                                         ReportRegionalStatisticRequest, StatisticReported)
 
 from services.enterprises import regional
-from services.enterprises.store import (RegionalStatisticRecord, RegionalStatisticRevision,
-                                        update_versioned)
+from services.enterprises.store import RegionalStatisticRecord, RegionalStatisticRevision
 
 SOURCE = "/yinling/enterprises"
 
@@ -31,18 +30,14 @@ class StatisticsHandlers:
         self.on_commit = on_commit
 
     def report(self, request: ReportRegionalStatisticRequest, actor: str) -> RegionalStatistic:
-        with self.sessions.begin() as s:
-            prior = previous_response(s, request.request_id)
-            if prior is not None:
-                return RegionalStatistic.FromString(prior)
+        def body(s: Session) -> RegionalStatistic:
             now = datetime.now(timezone.utc)
             key = regional.key_of(regional.checked(request.statistic, today_in_city(now)))
             row = s.get(RegionalStatisticRecord, key)
             current = RegionalStatistic.FromString(row.snapshot) if row else None
             outcome = regional.report(current, request, today_in_city(now))
-            if outcome is None:  # the same figure again: nothing to record
+            if outcome is None:  # the same figure again: nothing to record but the answer
                 assert current is not None
-                remember_response(s, request.request_id, "report_statistic", current.SerializeToString())
                 return current
             new = outcome.statistic
             values = {"version": new.version, "snapshot": new.SerializeToString()}
@@ -63,9 +58,9 @@ class StatisticsHandlers:
             s.add(RegionalStatisticRevision(key=key, revision=new.revision, change=outcome.change,
                                             recorded_at=now, actor=actor, reason=outcome.reason,
                                             event_id=event.event_id, snapshot=new.SerializeToString()))
-            remember_response(s, request.request_id, "report_statistic", new.SerializeToString())
-        self.on_commit()
-        return new
+            return new
+        return run_command(self.sessions, self.on_commit, request_id=request.request_id,
+                           command="report_statistic", answer=RegionalStatistic, body=body)
 
     def list(self, request: ListRegionalStatisticsRequest) -> list[RegionalStatistic]:
         """Current figures by territory, year, measure; with include_revisions, the replaced too."""

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import (BigInteger, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        update)
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
 
 from yinling.db import Base
-from yinling.errors import Conflict
+from yinling.history import HistoryColumns
 
 _ID = BigInteger().with_variant(Integer, "sqlite")
 
@@ -27,20 +26,14 @@ class EnterpriseRecord(Base):
     snapshot: Mapped[bytes] = mapped_column(LargeBinary)
 
 
-class EnterpriseHistory(Base):
+class EnterpriseHistory(Base, HistoryColumns):
     __tablename__ = "enterprise_history"
     __table_args__ = (UniqueConstraint("credit_code", "version"),)
+    aggregate_key = "credit_code"
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
     credit_code: Mapped[str] = mapped_column(String(18))
-    version: Mapped[int] = mapped_column(BigInteger)
     change: Mapped[str] = mapped_column(String(50))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text, default="")
     corrected_fields: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
-    event_id: Mapped[str] = mapped_column(String(36))
-    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class RegionalStatisticRecord(Base):
@@ -76,13 +69,3 @@ MODELS = (EnterpriseRecord, EnterpriseHistory, RegionalStatisticRecord, Regional
 
 def kinds_column(kinds: set[str]) -> str:
     return "|" + "".join(f"{k}|" for k in sorted(kinds))
-
-
-def update_versioned(session: Session, model: type[Base], key_column: str, key: str,
-                     expected: int, values: dict[str, object]) -> None:
-    """Optimistic concurrency: write only if nobody changed the row since we read it."""
-    column = getattr(model, key_column)
-    result = session.execute(update(model).where(column == key, model.version == expected)  # type: ignore[attr-defined]
-                             .values(**values).execution_options(synchronize_session=False))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("version", f"{key} was changed by another command (expected version {expected}); retry")

@@ -6,15 +6,13 @@ import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from yinling.commands import previous_response, remember_response
+from yinling.aggregate_store import ChangeLog, run_command, update_versioned
 from yinling.dates import today_in_city
-from yinling.envelope import event_type
-from yinling.errors import Conflict, NotFound, ValidationError
-from yinling.outbox import record_event
+from yinling.errors import NotFound, ValidationError
 from yinling.topics import FINANCE_EVENTS
 from yinling.v1.finance_pb2 import (CorrectFinanceRequest, FinanceChanged, FinanceRecord,
                                     RecordFinanceRequest, WithdrawFinanceRequest)
@@ -23,6 +21,7 @@ from services.finance import domain
 from services.finance.store import FinanceHistoryRow, FinanceRow, columns_of, listing_key
 
 SOURCE = "/yinling/finance"
+CHANGES = ChangeLog(FINANCE_EVENTS.name, SOURCE, "finance", FinanceHistoryRow)
 Clock = Callable[[], datetime]
 # Given the session and the command's time: the change, and the version it was decided on.
 Decide = Callable[[Session, datetime], tuple[domain.Change, int | None]]
@@ -58,43 +57,23 @@ class FinanceCommands:
 
     def _run(self, command: str, request_id: str, actor: str,
              decide: Decide) -> FinanceRecord:
-        try:
-            return self._apply(command, request_id, actor, decide)
-        except IntegrityError:
-            # Two deliveries of one request_id raced: the loser answers with the winner's result.
-            with self.sessions() as s:
-                answered = previous_response(s, request_id)
-            if answered is None:
-                raise
-            return FinanceRecord.FromString(answered)
-
-    def _apply(self, command: str, request_id: str, actor: str,
-               decide: Decide) -> FinanceRecord:
-        with self.sessions.begin() as s:
-            answered = previous_response(s, request_id)
-            if answered is not None:
-                return FinanceRecord.FromString(answered)
+        def body(s: Session) -> FinanceRecord:
             now = self.clock()
             change, expected = decide(s, now)
             _write(s, change.record, expected)
             # The payload carries the confidential per-enterprise amount: FINANCE_EVENTS is a
             # government-internal topic (subscribers are authorised bureaus); the public only
             # ever sees aggregates, computed downstream by the open-data feed.
-            event = record_event(
-                s, topic=FINANCE_EVENTS.name, key=change.record.id,
-                ce_type=event_type("finance", change.change), source=SOURCE,
-                subject=change.record.id, sequence=change.record.version, at=now,
-                payload=FinanceChanged(record=change.record, change=change.change, actor=actor,
-                                       reason=change.reason,
-                                       corrected_fields=change.corrected_fields))
-            s.add(FinanceHistoryRow(
-                record_id=change.record.id, version=change.record.version, change=change.change,
-                recorded_at=now, actor=actor, reason=change.reason,
-                corrected_fields=",".join(change.corrected_fields), event_id=event.event_id,
-                snapshot=change.record.SerializeToString(deterministic=True)))
-            remember_response(s, request_id, command, change.record.SerializeToString())
-        self.on_commit()
-        return change.record
+            payload = FinanceChanged(record=change.record, change=change.change, actor=actor,
+                                     reason=change.reason, corrected_fields=change.corrected_fields)
+            CHANGES.record(s, key=change.record.id, snapshot=change.record,
+                           version=change.record.version, change=change.change, actor=actor,
+                           reason=change.reason, corrected=change.corrected_fields,
+                           payload=payload, at=now)
+            return change.record
+        # Two deliveries of one request_id raced: the loser answers with the winner's result.
+        return run_command(self.sessions, self.on_commit, request_id=request_id, command=command,
+                           answer=FinanceRecord, body=body, race_errors=(IntegrityError,))
 
 
 def _load(s: Session, record_id: str) -> FinanceRecord:
@@ -120,15 +99,11 @@ def _write(s: Session, record: FinanceRecord, expected_version: int | None) -> N
             s.add(FinanceRow(id=record.id, **columns_of(record)))
             s.flush()
             return
-        done = s.execute(update(FinanceRow)
-                         .where(FinanceRow.id == record.id, FinanceRow.version == expected_version)
-                         .values(**columns_of(record))
-                         .execution_options(synchronize_session=False))
+        update_versioned(s, FinanceRow, "id", record.id, expected_version, columns_of(record),
+                         f"record {record.id} changed meanwhile (expected version "
+                         f"{expected_version}); read it again and retry")
     except IntegrityError:
         raise _already_listed(record, "another record") from None
-    if done.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("version", f"record {record.id} changed meanwhile (expected version "
-                                  f"{expected_version}); read it again and retry")
 
 
 def _already_listed(record: FinanceRecord, holder: str) -> ValidationError:

@@ -3,14 +3,13 @@ whole; hiding them from callers without the steward role is the API's job (grpc_
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
+from yinling.aggregate_store import fetch_page
 from yinling.credit_code import validate_credit_code
-from yinling.envelope import format_time
 from yinling.errors import NotFound, ValidationError
+from yinling.history import history_rows
 from yinling.territory import require_district
 from yinling.v1.common_pb2 import HistoryEntry
 from yinling.v1.finance_pb2 import FinanceRecord
@@ -56,26 +55,12 @@ class FinanceQueries:
             (FinanceRow.enterprise_credit_code, f.enterprise_credit_code),
             (FinanceRow.district, f.district)) if value]
         with self.sessions() as s:
-            total = s.scalar(select(func.count()).select_from(FinanceRow).where(*conditions)) or 0
-            rows = s.scalars(select(FinanceRow).where(*conditions)
-                             .order_by(FinanceRow.granted_on, FinanceRow.id)
-                             .offset(offset).limit(limit)).all()
-            return [r.record() for r in rows], total
+            return fetch_page(s, FinanceRow, conditions, (FinanceRow.granted_on, FinanceRow.id),
+                              offset, limit, FinanceRecord.FromString)
 
     def history(self, record_id: str) -> list[HistoryEntry]:
         with self.sessions() as s:
-            rows = s.scalars(select(FinanceHistoryRow)
-                             .where(FinanceHistoryRow.record_id == record_id)
-                             .order_by(FinanceHistoryRow.version)).all()
+            rows = history_rows(s, FinanceHistoryRow, record_id)
             if not rows:
                 raise NotFound("finance record", record_id)
-            return [HistoryEntry(version=r.version, change=r.change,
-                                 recorded_at=_rfc3339(r.recorded_at), actor=r.actor,
-                                 reason=r.reason,
-                                 corrected_fields=[f for f in r.corrected_fields.split(",") if f],
-                                 event_id=r.event_id) for r in rows]
-
-
-def _rfc3339(moment: datetime) -> str:
-    # SQLite hands back naive datetimes; they were written in UTC.
-    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+            return [r.to_entry() for r in rows]

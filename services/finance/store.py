@@ -6,12 +6,11 @@ so two concurrent commands cannot both record it.
 """
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import BigInteger, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yinling.db import Base
+from yinling.history import HistoryColumns
 from yinling.v1.finance_pb2 import FinanceRecord
 
 
@@ -31,21 +30,15 @@ class FinanceRow(Base):
         return FinanceRecord.FromString(self.snapshot)
 
 
-class FinanceHistoryRow(Base):
+class FinanceHistoryRow(Base, HistoryColumns):
     __tablename__ = "finance_history"
     __table_args__ = (UniqueConstraint("record_id", "version"),)
+    aggregate_key = "record_id"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
     record_id: Mapped[str] = mapped_column(String(36), index=True)
-    version: Mapped[int] = mapped_column(BigInteger)
     change: Mapped[str] = mapped_column(String(32))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(String(2000), default="")
     corrected_fields: Mapped[str] = mapped_column(String(200), default="")  # comma-separated
-    event_id: Mapped[str] = mapped_column(String(36))
-    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 MODELS: tuple[type[Base], ...] = (FinanceRow, FinanceHistoryRow)

@@ -2,7 +2,6 @@
 the outbox event and the remembered answer, so all of them are written or none."""
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
@@ -10,16 +9,16 @@ from datetime import datetime, timezone
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from yinling.commands import previous_response, remember_response
-from yinling.envelope import event_type, format_time
+from yinling.aggregate_store import ChangeLog, run_command
+from yinling.envelope import format_time
 from yinling.errors import Conflict
-from yinling.outbox import record_event
 from yinling.topics import PLATFORM_EVENTS
 from yinling.v1.platforms_pb2 import Platform, PlatformChanged
 
 from services.platforms import store
 
 SOURCE = "/yinling/platforms"
+CHANGES = ChangeLog(PLATFORM_EVENTS.name, SOURCE, "platform", store.PlatformHistoryRow)
 # A change takes the current snapshot and the command's formatted time; returns the new one.
 Change = Callable[[Platform, str], tuple[Platform, str]]
 
@@ -44,41 +43,17 @@ class PlatformCommands:
 
     def _run(self, request_id: str, command: str, actor: str, reason: str, platform_id: str | None,
              apply: Change, corrected: tuple[str, ...] = ()) -> Platform:
-        try:
-            return self._once(request_id, command, actor, reason, platform_id, apply, corrected)
-        except (Conflict, IntegrityError):
-            # The same request racing itself (a client retrying too soon): the loser answers
-            # with the winner's result instead of an error.
-            if request_id:
-                with self.sessions() as s:
-                    if (answer := previous_response(s, request_id)) is not None:
-                        return Platform.FromString(answer)
-            raise
-
-    def _once(self, request_id: str, command: str, actor: str, reason: str, platform_id: str | None,
-              apply: Change, corrected: tuple[str, ...]) -> Platform:
-        with self.sessions.begin() as s:
-            answer = previous_response(s, request_id)
-            if answer is not None:  # a retry: same answer, no second change
-                return Platform.FromString(answer)
+        def body(s: Session) -> Platform:
             now = datetime.now(timezone.utc)
             current = store.load(s, platform_id) if platform_id else Platform()
             new, what = apply(current, format_time(now))
             (store.save if platform_id else store.insert)(s, new)
-            self._record(s, new, what, actor, reason.strip(), corrected, now)
-            remember_response(s, request_id, command, new.SerializeToString(deterministic=True))
-        self.on_commit()
-        return new
-
-    @staticmethod
-    def _record(s: Session, p: Platform, what: str, actor: str, reason: str,
-                corrected: tuple[str, ...], now: datetime) -> None:
-        payload = PlatformChanged(platform=p, change=what, reason=reason, actor=actor,
-                                  corrected_fields=list(corrected))
-        event = record_event(s, topic=PLATFORM_EVENTS.name, key=p.id,
-                             ce_type=event_type("platform", what), source=SOURCE, subject=p.id,
-                             payload=payload, sequence=p.version, at=now)
-        s.add(store.PlatformHistoryRow(
-            platform_id=p.id, version=p.version, change=what, recorded_at=now, actor=actor,
-            reason=reason, corrected_fields=json.dumps(list(corrected)), event_id=event.event_id,
-            snapshot=p.SerializeToString(deterministic=True)))
+            payload = PlatformChanged(platform=new, change=what, reason=reason.strip(), actor=actor,
+                                      corrected_fields=list(corrected))
+            CHANGES.record(s, key=new.id, snapshot=new, version=new.version, change=what,
+                           actor=actor, reason=reason.strip(), corrected=corrected,
+                           payload=payload, at=now)
+            return new
+        # The same request racing itself ends in Conflict or IntegrityError.
+        return run_command(self.sessions, self.on_commit, request_id=request_id, command=command,
+                           answer=Platform, body=body, race_errors=(Conflict, IntegrityError))

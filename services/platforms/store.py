@@ -1,16 +1,15 @@
 """Tables of the platform registry: the current record per platform and its full history."""
 from __future__ import annotations
 
-import json
-from datetime import datetime
-
-from sqlalchemy import (BigInteger, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        select, update)
+from sqlalchemy import (BigInteger, Integer, LargeBinary, String, Text, UniqueConstraint,
+                        select)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from yinling.aggregate_store import update_versioned
 from yinling.db import Base
-from yinling.errors import Conflict, NotFound, ValidationError
+from yinling.errors import NotFound, ValidationError
+from yinling.history import HistoryColumns
 from yinling.v1.platforms_pb2 import Platform
 
 from services.platforms.record import normalise
@@ -36,24 +35,14 @@ class PlatformRecord(Base):
         return Platform.FromString(self.snapshot)
 
 
-class PlatformHistoryRow(Base):
+class PlatformHistoryRow(Base, HistoryColumns):
     __tablename__ = "platform_history"
     __table_args__ = (UniqueConstraint("platform_id", "version", name="uq_platform_history_version"),)
+    aggregate_key = "platform_id"
+    json_fields = True
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
     platform_id: Mapped[str] = mapped_column(String(40), index=True)
-    version: Mapped[int] = mapped_column(BigInteger)
-    change: Mapped[str] = mapped_column(String(40))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text, default="")
     corrected_fields: Mapped[str] = mapped_column(Text, default="[]")  # JSON list
-    event_id: Mapped[str] = mapped_column(String(36))
-    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
-
-    def fields(self) -> list[str]:
-        return list(json.loads(self.corrected_fields or "[]"))
 
 
 MODELS = (PlatformRecord, PlatformHistoryRow)
@@ -92,11 +81,8 @@ def insert(session: Session, p: Platform) -> None:
 def save(session: Session, p: Platform) -> None:
     """Optimistic: the row must still be at the version this command read."""
     require_unique_name(session, p)
-    result = session.execute(update(PlatformRecord)
-                             .where(PlatformRecord.id == p.id, PlatformRecord.version == p.version - 1)
-                             .values(**_columns(p)))
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict("version", "the platform was changed by another command; read it and retry")
+    update_versioned(session, PlatformRecord, "id", p.id, p.version - 1, _columns(p),
+                     "the platform was changed by another command; read it and retry")
     _flush(session)
 
 

@@ -10,10 +10,9 @@ from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from yinling.commands import previous_response, remember_response
-from yinling.envelope import event_type, format_time
+from yinling.aggregate_store import ChangeLog, run_command, update_versioned
+from yinling.envelope import format_time
 from yinling.errors import Conflict, NotFound, ValidationError
-from yinling.outbox import record_event
 from yinling.topics import TALENT_EVENTS
 from yinling.v1.talent_pb2 import (CorrectTalentRequest, EndTalentRequest, RegisterTalentRequest,
                                    TalentChanged, TalentPerson, TalentRecord)
@@ -23,6 +22,7 @@ from services.talent.identity import pseudonym
 from services.talent.store import TalentHistoryRow, TalentPersonRow, TalentRow
 
 SOURCE = "/yinling/talent"
+CHANGES = ChangeLog(TALENT_EVENTS.name, SOURCE, "talent", TalentHistoryRow)
 DUPLICATE = ("person.identity_number", "this person or team already has a current record in this "
              "category; end it before registering again")
 
@@ -71,14 +71,14 @@ class TalentHandlers:
     # -- one transaction ---------------------------------------------------
     def _run(self, command: str, request_id: str, actor: str, reason: str,
              apply: Callable[[Session, datetime], domain.Outcome]) -> TalentRecord:
+        def body(s: Session) -> TalentRecord:
+            now = datetime.now(timezone.utc)
+            out = apply(s, now)
+            self._write(s, out, actor, reason, now)
+            return out.record
         try:
-            with self.sessions.begin() as s:
-                if (earlier := previous_response(s, request_id)) is not None:
-                    return TalentRecord.FromString(earlier)
-                now = datetime.now(timezone.utc)
-                out = apply(s, now)
-                self._write(s, out, actor, reason, now)
-                remember_response(s, request_id, command, out.record.SerializeToString())
+            return run_command(self.sessions, self.on_commit, request_id=request_id,
+                               command=command, answer=TalentRecord, body=body)
         except IntegrityError as exc:
             # Its message carries the statement's parameters: never let it reach a log.
             if "current_key" in str(exc.orig):
@@ -87,28 +87,21 @@ class TalentHandlers:
                 from None
         except DBAPIError as exc:
             raise RuntimeError(f"talent {command}: database error {type(exc.orig).__name__}") from None
-        self.on_commit()
-        return out.record
 
     def _write(self, s: Session, out: domain.Outcome, actor: str, reason: str,
                now: datetime) -> None:
         record = out.record
-        done = s.execute(update(TalentRow)
-                         .where(TalentRow.id == record.id, TalentRow.version == record.version - 1)
-                         .values(version=record.version, snapshot=record.SerializeToString(),
-                                 **self._columns(record)))
-        if done.rowcount != 1:
-            raise Conflict("version", "the record was changed by another command; retry")
+        update_versioned(s, TalentRow, "id", record.id, record.version - 1,
+                         dict(version=record.version, snapshot=record.SerializeToString(),
+                              **self._columns(record)),
+                         "the record was changed by another command; retry")
         s.execute(update(TalentPersonRow).where(TalentPersonRow.record_id == record.id)
                   .values(person=out.person.SerializeToString()))
-        event = record_event(
-            s, topic=TALENT_EVENTS.name, key=record.id, ce_type=event_type("talent", out.change),
-            source=SOURCE, subject=record.id, sequence=record.version, at=now,
-            payload=TalentChanged(record=record, change=out.change, actor=actor, reason=reason))
-        s.add(TalentHistoryRow(record_id=record.id, version=record.version, change=out.change,
-                               recorded_at=now, actor=actor, reason=reason,
-                               corrected_fields=",".join(out.corrected_fields),
-                               event_id=event.event_id, snapshot=record.SerializeToString()))
+        CHANGES.record(s, key=record.id, snapshot=record, version=record.version,
+                       change=out.change, actor=actor, reason=reason,
+                       corrected=out.corrected_fields, at=now,
+                       payload=TalentChanged(record=record, change=out.change, actor=actor,
+                                             reason=reason))
 
     @staticmethod
     def _columns(record: TalentRecord) -> dict[str, object]:

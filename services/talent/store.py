@@ -10,13 +10,11 @@ Uniqueness of "one current record per subject and category" is a unique column
 on SQLite and PostgreSQL alike)."""
 from __future__ import annotations
 
-from datetime import datetime
-
-from sqlalchemy import (BigInteger, DateTime, ForeignKey, Integer, LargeBinary, String, Text,
-                        UniqueConstraint)
+from sqlalchemy import BigInteger, ForeignKey, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from yinling.db import Base
+from yinling.history import HistoryColumns
 
 
 class TalentRow(Base):
@@ -39,23 +37,15 @@ class TalentPersonRow(Base):
     person: Mapped[bytes] = mapped_column(LargeBinary)  # serialized TalentPerson
 
 
-class TalentHistoryRow(Base):
-    """Pseudonymous like the events: corrections of personal fields name the field only."""
+class TalentHistoryRow(Base, HistoryColumns):
+    """Pseudonymous like the events: corrections of personal fields name the field only; the
+    snapshot is the TalentRecord, never the person."""
 
     __tablename__ = "talent_history"
     __table_args__ = (UniqueConstraint("record_id", "version"),)
+    aggregate_key = "record_id"
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
-                                    autoincrement=True)
     record_id: Mapped[str] = mapped_column(ForeignKey("talent_records.id"), index=True)
-    version: Mapped[int] = mapped_column(BigInteger)
-    change: Mapped[str] = mapped_column(String(40))
-    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    actor: Mapped[str] = mapped_column(String(200))
-    reason: Mapped[str] = mapped_column(Text, default="")
-    corrected_fields: Mapped[str] = mapped_column(Text, default="")  # comma-separated names
-    event_id: Mapped[str] = mapped_column(String(36))
-    snapshot: Mapped[bytes] = mapped_column(LargeBinary)  # the TalentRecord, never the person
 
 
 MODELS: list[type[Base]] = [TalentRow, TalentPersonRow, TalentHistoryRow]

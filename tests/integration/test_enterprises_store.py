@@ -7,12 +7,13 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from yinling.aggregate_store import update_versioned
 from yinling.db import create_schema, make_engine, make_sessionmaker
 from yinling.errors import Conflict
 from yinling.v1.enterprises_pb2 import MoveEnterpriseRequest, RegisterEnterpriseRequest
 
 from services.enterprises.handlers import EnterpriseHandlers
-from services.enterprises.store import MODELS, EnterpriseHistory, EnterpriseRecord, update_versioned
+from services.enterprises.store import MODELS, EnterpriseHistory, EnterpriseRecord
 
 CODE = "914403001922038216"
 

@@ -1,0 +1,134 @@
+"""The shared command plumbing on SQLite and PostgreSQL: one transaction per command, retries
+answered once, stale versions refused, history row tied to its outbox event, pages."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import BigInteger, LargeBinary, String, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from yinling.aggregate_store import ChangeLog, fetch_page, run_command, update_versioned
+from yinling.commands import CommandLog, remember_response
+from yinling.db import Base, create_schema, make_engine, make_sessionmaker
+from yinling.errors import Conflict
+from yinling.history import HistoryColumns, history_rows
+from yinling.outbox import OutboxRecord
+from yinling.v1.common_pb2 import HistoryEntry as Snap  # any proto with a version will do
+
+
+class Widget(Base):
+    __tablename__ = "store_test_widget"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    snapshot: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class WidgetHistory(Base, HistoryColumns):
+    __tablename__ = "store_test_widget_history"
+    aggregate_key = "widget_id"
+
+    widget_id: Mapped[str] = mapped_column(String(40))
+
+
+CHANGES = ChangeLog("yinling.test.widgets", "/yinling/test", "widget", WidgetHistory)
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker]:
+    engine = make_engine(database_url)
+    create_schema(engine, (Widget, WidgetHistory))
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def count(sessions: sessionmaker, model: type) -> int:
+    with sessions() as s:
+        return s.scalar(select(func.count()).select_from(model)) or 0
+
+
+def add_widget(s: Session, widget_id: str, change: str = "made") -> Snap:
+    snap = Snap(version=1, change=change)
+    s.add(Widget(id=widget_id, version=1, snapshot=snap.SerializeToString()))
+    CHANGES.record(s, key=widget_id, snapshot=snap, version=1, change=change, actor="a",
+                   reason="", corrected=(), payload=snap, at=datetime.now(timezone.utc))
+    return snap
+
+
+def test_a_retried_request_gets_the_first_answer_and_changes_nothing(sessions: sessionmaker) -> None:
+    commits: list[int] = []
+    calls: list[str] = []
+
+    def body(s: Session) -> Snap:
+        calls.append("ran")
+        return add_widget(s, f"w{len(calls)}")
+    first = run_command(sessions, lambda: commits.append(1), request_id="r-1", command="make",
+                        answer=Snap, body=body)
+    again = run_command(sessions, lambda: commits.append(1), request_id="r-1", command="make",
+                        answer=Snap, body=body)
+    assert again == first and calls == ["ran"] and commits == [1]
+    assert count(sessions, Widget) == 1 and count(sessions, OutboxRecord) == 1
+
+
+def test_a_failing_command_leaves_nothing_written(sessions: sessionmaker) -> None:
+    def body(s: Session) -> Snap:
+        add_widget(s, "w1")
+        raise Conflict("version", "refused")
+    with pytest.raises(Conflict):
+        run_command(sessions, lambda: None, request_id="r-2", command="make", answer=Snap, body=body)
+    assert [count(sessions, m) for m in (Widget, WidgetHistory, OutboxRecord, CommandLog)] == [0] * 4
+
+
+def test_the_loser_of_a_race_on_one_request_id_answers_with_the_winners_result(
+        sessions: sessionmaker) -> None:
+    def body(_s: Session) -> Snap:
+        with sessions.begin() as other:  # the winner commits while this one is running
+            remember_response(other, "r-3", "make", Snap(version=7).SerializeToString())
+        raise IntegrityError("INSERT", {}, Exception("duplicate request_id"))
+    answer = run_command(sessions, lambda: None, request_id="r-3", command="make", answer=Snap,
+                         body=body, race_errors=(IntegrityError,))
+    assert answer.version == 7
+
+
+def test_a_race_error_without_a_remembered_answer_is_raised(sessions: sessionmaker) -> None:
+    def body(_s: Session) -> Snap:
+        raise IntegrityError("INSERT", {}, Exception("duplicate"))
+    with pytest.raises(IntegrityError):
+        run_command(sessions, lambda: None, request_id="r-4", command="make", answer=Snap,
+                    body=body, race_errors=(IntegrityError,))
+
+
+def test_a_write_on_a_stale_version_is_a_conflict_naming_the_version(sessions: sessionmaker) -> None:
+    with sessions.begin() as s:
+        add_widget(s, "w1")
+    with pytest.raises(Conflict) as refused, sessions.begin() as s:
+        update_versioned(s, Widget, "id", "w1", 0, {"version": 2}, "changed meanwhile")
+    assert (refused.value.field, refused.value.reason) == ("version", "changed meanwhile")
+    with sessions.begin() as s:
+        update_versioned(s, Widget, "id", "w1", 1, {"version": 2})
+    with sessions() as s:
+        assert s.get(Widget, "w1").version == 2  # type: ignore[union-attr]
+
+
+def test_the_history_row_keeps_the_event_id_of_its_outbox_event(sessions: sessionmaker) -> None:
+    with sessions.begin() as s:
+        add_widget(s, "w1", change="made")
+    with sessions() as s:
+        event = s.scalars(select(OutboxRecord)).one()
+        rows = history_rows(s, WidgetHistory, "w1")
+    assert [r.event_id for r in rows] == [event.event_id]
+    assert (event.key, event.ce_subject, event.sequence) == ("w1", "w1", 1)
+    assert event.ce_type.endswith(".widget.made.v1") and event.topic == "yinling.test.widgets"
+
+
+def test_a_page_holds_the_ordered_slice_and_the_total_that_match(sessions: sessionmaker) -> None:
+    with sessions.begin() as s:
+        for name in ("w3", "w1", "w2", "x9"):
+            add_widget(s, name, change=name)
+    with sessions() as s:
+        page, total = fetch_page(s, Widget, [Widget.id.like("w%")], (Widget.id,), 1, 1,
+                                 Snap.FromString)
+    assert [p.change for p in page] == ["w2"] and total == 3

@@ -1,0 +1,86 @@
+"""The plumbing every command of a domain service shares: one transaction per command with
+its request_id answer, the optimistic version check, the history row next to the outbox
+event, and pages of current records. The domain rules stay in the services."""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from google.protobuf.message import Message
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from yinling.commands import previous_response, remember_response
+from yinling.envelope import event_type
+from yinling.errors import Conflict
+from yinling.history import HistoryColumns
+from yinling.outbox import record_event
+
+M = TypeVar("M", bound=Message)
+
+
+def run_command(sessions: sessionmaker, on_commit: Callable[[], None], *, request_id: str,
+                command: str, answer: type[M], body: Callable[[Session], M],
+                race_errors: tuple[type[Exception], ...] = ()) -> M:
+    """Run `body` in one transaction with the remembered answer; a retry of `request_id` gets
+    that answer and changes nothing. When `body` fails with one of `race_errors` and the same
+    request_id was meanwhile answered (a client retrying too soon), the loser answers with the
+    winner's result instead of an error."""
+    try:
+        with sessions.begin() as s:
+            earlier = previous_response(s, request_id)
+            if earlier is not None:
+                return answer.FromString(earlier)
+            result = body(s)
+            remember_response(s, request_id, command, result.SerializeToString(deterministic=True))
+    except race_errors:
+        with sessions() as s:
+            earlier = previous_response(s, request_id)
+        if earlier is None:
+            raise
+        return answer.FromString(earlier)
+    on_commit()  # wakes the relay
+    return result
+
+
+def update_versioned(session: Session, model: type[Any], key_column: str, key: str,
+                     expected: int, values: dict[str, object], conflict: str = "") -> None:
+    """Optimistic concurrency: write only if nobody changed the row since we read it."""
+    column = getattr(model, key_column)
+    result = session.execute(update(model).where(column == key, model.version == expected)
+                             .values(**values).execution_options(synchronize_session=False))
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("version", conflict or f"{key} was changed by another command "
+                                              f"(expected version {expected}); retry")
+
+
+@dataclass(frozen=True)
+class ChangeLog:
+    """Where one kind of aggregate records its changes: topic, CloudEvents source and type
+    prefix, and history table."""
+
+    topic: str
+    source: str
+    aggregate: str  # the domain part of ce_type (yinling.envelope.event_type)
+    history: type[HistoryColumns]
+
+    def record(self, s: Session, *, key: str, snapshot: Message, version: int, change: str,
+               actor: str, reason: str, corrected: Sequence[str], payload: Message,
+               at: datetime) -> None:
+        """Stage the event in the outbox and the history row that keeps its event_id."""
+        event = record_event(s, topic=self.topic, key=key, ce_type=event_type(self.aggregate, change),
+                             source=self.source, subject=key, payload=payload, sequence=version,
+                             at=at)
+        s.add(self.history.of(key, snapshot, version, change, at, actor, reason, corrected,
+                              event.event_id))
+
+
+def fetch_page(session: Session, model: type[Any], where: Sequence[Any], order_by: Sequence[Any],
+               offset: int, limit: int, decode: Callable[[bytes], M]) -> tuple[list[M], int]:
+    """One page of current records (their snapshots, decoded) and the total that match."""
+    total = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    rows = session.scalars(select(model.snapshot).where(*where).order_by(*order_by)
+                           .offset(offset).limit(limit))
+    return [decode(b) for b in rows], total
