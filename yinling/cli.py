@@ -25,7 +25,20 @@ def configure_logging(level: str) -> None:
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
-@click.group()
+class YinlingGroup(click.Group):
+    """Configuration errors (a malformed plan, a bad token table) end the process with one
+    clear line and exit code 1, not a traceback an operator has to read through."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from yinling.plan import PlanError
+
+        try:
+            return super().invoke(ctx)
+        except PlanError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@click.group(cls=YinlingGroup)
 @click.option("--bootstrap-servers", envvar="YINLING_BOOTSTRAP_SERVERS", default=None,
               help="Kafka bootstrap servers; empty starts/uses the embedded broker.")
 @click.option("--log-level", envvar="YINLING_LOG_LEVEL", default="info", show_default=True)

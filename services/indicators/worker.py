@@ -40,10 +40,10 @@ def already_processed(sessions: sessionmaker, envelopes: list[Envelope]) -> int:
 
 
 def main(settings: Settings) -> None:
+    runtime = open_runtime(settings)  # first: a malformed plan is refused before any connection
     bootstrap = bootstrap_of(settings)
     ensure_topics(bootstrap, default_partitions=settings.topic_partitions,
                   replication=settings.topic_replication)
-    runtime = open_runtime(settings)
     relay = OutboxRelay(SERVICE, runtime.sessions, bootstrap).start()
     metrics.serve_metrics(settings.port("indicators-worker.metrics"), settings.host)
 
