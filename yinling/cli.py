@@ -94,3 +94,27 @@ def up(settings: Settings, demo: bool, demo_scale: str) -> None:
 def demo(settings: Settings, scale: str) -> None:
     """Load the deterministic demo data set through the public gRPC APIs."""
     importlib.import_module("yinling.demo").main(settings, scale=scale)
+
+
+@main.command("plan-check")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+def plan_check(paths: tuple[str, ...]) -> None:
+    """Validate plan files; a malformed one is named with its line and the reason."""
+    from yinling.plan import load_plan
+
+    for path in paths:
+        plan = load_plan(path)
+        click.echo(f"{path}: plan {plan.id} ({plan.period.start} to {plan.period.end}), "
+                   f"{len(plan.indicators)} indicators: valid")
+
+
+@main.command("ingest-table")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--table", default="regional_statistics", show_default=True)
+@click.option("--source", default="", help="Source for rows without a source column.")
+@click.option("--reason", default="", help="Stated on revisions of figures reported before.")
+@click.option("--token", envvar="YINLING_TOKEN", default="dev-steward", show_default=True)
+@click.pass_obj
+def ingest_table(settings: Settings, path: str, table: str, source: str, reason: str, token: str) -> None:
+    """Upload a reported table (CSV) to the ingest gateway and follow it until forwarded."""
+    importlib.import_module("yinling.ingest_client").upload(settings, path, table, source, reason, token)

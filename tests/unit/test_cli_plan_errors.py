@@ -21,3 +21,8 @@ def test_a_malformed_plan_is_refused_at_start_naming_line_and_reason(tmp_path, c
     assert result.exit_code == 1
     assert f"{bad}:{line}: " in result.output and "'stok' is not one of stock" in result.output
     assert "Traceback" not in result.output
+
+
+def test_plan_check_accepts_the_shipped_plan_and_names_its_indicators():
+    result = CliRunner().invoke(main, ["plan-check", str(PLAN)])
+    assert result.exit_code == 0 and "18 indicators: valid" in result.output
