@@ -18,7 +18,7 @@ import uvicorn
 from services.opendata.app import create_app
 from yinling.broker import free_port
 from yinling.config import Settings
-from yinling.errors import NotFound
+from yinling.errors import NotFound, ValidationError
 from yinling.grpc_server import GrpcServer, ServiceBinding
 from yinling.paging import next_token, page_bounds
 from yinling.v1 import indicators_pb2 as ipb
@@ -83,6 +83,34 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
                                                                  request.territory, d),
                                  previous_value=str(c - 1), cause_event_id="secret-event")
             for c, d in ((1, "2023-01-01"), (2, "2024-01-01"))])
+
+    def ListChanges(self, request, context):  # noqa: N802
+        if request.after_cursor < 0:
+            raise ValidationError("after_cursor", "must be 0 or a cursor received")
+        if not 0 <= request.limit <= 5000:
+            raise ValidationError("limit", "must be between 1 and 5000")
+        for n, indicator_id in enumerate(request.indicator_ids):
+            if indicator_id not in INDICATORS:
+                raise ValidationError(f"indicator_ids[{n}]", f"unknown indicator {indicator_id!r}")
+        rows = [c for c in CHANGES if c.cursor > request.after_cursor
+                and (not request.indicator_ids or c.value.indicator_id in request.indicator_ids)
+                and (not request.territories or c.value.territory in request.territories)]
+        rows = rows[:request.limit or 500]
+        return ipb.ListIndicatorChangesResponse(
+            changes=rows, next_cursor=rows[-1].cursor if rows else request.after_cursor)
+
+
+# The change log: cursors increase with gaps (other plans' changes), as the real log's may.
+CHANGES = [
+    ipb.IndicatorChanged(cursor=cursor, value=indicator_value(i, t, as_of), previous_value=prev,
+                         cause_event_id="secret-event", series=series)
+    for cursor, i, t, series, as_of, prev in (
+        (3, "rd_intensity", CITY, "now", "2024-06-30", ""),
+        (4, "provincial_platforms", CITY, "now", "2024-06-30", "615"),
+        (7, "provincial_platforms", "440703", "2023-12-31", "2023-12-31", "12"),
+        (8, "high_tech_enterprises", CITY, "now", "2024-07-01", "1049"),
+        (12, "provincial_platforms", CITY, "2024-12-31", "2024-12-31", "614"),
+    )]
 
 
 class Platforms(platforms_pb2_grpc.PlatformRegistryServicer):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -79,7 +79,7 @@ class IndicatorEngine(Reader):
                    only_series: set[str] | None) -> int:
         if not work:
             return 0
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         cache: dict[object, list[Fact]] = {}
         timelines = store.load_timelines(session)
         existing = {(r.plan_id, r.indicator_id, r.territory, r.series): r for r in session.scalars(
@@ -101,11 +101,11 @@ class IndicatorEngine(Reader):
                         changes.append((change, iv))
         session.flush()   # assigns the cursors
         for row, iv in changes:
-            key = f"{row.plan_id}/{row.indicator_id}/{row.territory}/{row.series}"
+            event_key = f"{row.plan_id}/{row.indicator_id}/{row.territory}/{row.series}"
             payload = pb.IndicatorChanged(cursor=row.cursor, value=iv, previous_value=row.previous_value,
-                                          cause_event_id=row.cause_event_id)
-            record_event(session, topic=INDICATOR_CHANGES.name, key=key, ce_type=CHANGED,
-                         source=self._source, subject=key, payload=payload, sequence=row.cursor, at=now)
+                                          cause_event_id=row.cause_event_id, series=row.series)
+            record_event(session, topic=INDICATOR_CHANGES.name, key=event_key, ce_type=CHANGED,
+                         source=self._source, subject=event_key, payload=payload, sequence=row.cursor, at=now)
         return len(changes)
 
     def _facts(self, session: Session, indicator: Indicator, cache: dict[object, list[Fact]]) -> list[Fact]:

@@ -1,13 +1,13 @@
 """IndicatorService: the indicators database read through the engine's queries.
 
 Requests are validated here, naming the field; the engine is only asked well-formed
-questions. Watch polls the change log: a change is committed before it is visible, so a
-client that resumes after its last cursor misses nothing and sees nothing twice.
+questions. Watch and ListChanges read the change log: a change is committed before it is
+visible, so a client that resumes after its last cursor misses nothing and sees nothing twice.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any, Protocol
 
@@ -23,6 +23,7 @@ from yinling.v1 import indicators_pb2_grpc as pb_grpc
 
 WATCH_POLL_S = 0.2
 WATCH_PAGE = 500
+CHANGES_PAGE, CHANGES_MAX = 500, 5000
 
 
 class IndicatorQueries(Protocol):
@@ -74,6 +75,19 @@ class IndicatorService(pb_grpc.IndicatorServiceServicer):
             raise ValidationError("as_of", f"no series {as_of!r}; expected one of {plan.series_names()}")
         return as_of
 
+    def _filters(self, indicator_ids: Sequence[str],
+                 territories: Sequence[str]) -> tuple[set[str], set[str]]:
+        """Change-log filters of any plan, each unknown one named by its position."""
+        known_ids = {i.id for p in self.plans.values() for i in p.indicators}
+        known_places = {t for p in self.plans.values() for t in p.territories}
+        for n, indicator_id in enumerate(indicator_ids):
+            if indicator_id not in known_ids:
+                raise ValidationError(f"indicator_ids[{n}]", f"unknown indicator {indicator_id!r}")
+        for n, territory in enumerate(territories):
+            if territory not in known_places:
+                raise ValidationError(f"territories[{n}]", f"unknown territory {territory!r}")
+        return set(indicator_ids), set(territories)
+
     # -- rpcs ----------------------------------------------------------------
     def Get(self, request: pb.GetIndicatorRequest, context: grpc.ServicerContext) -> pb.IndicatorValue:
         plan = self._plan(request.plan_id)
@@ -100,17 +114,9 @@ class IndicatorService(pb_grpc.IndicatorServiceServicer):
 
     def Watch(self, request: pb.WatchIndicatorsRequest,
               context: grpc.ServicerContext) -> Iterator[pb.IndicatorChanged]:
-        known_ids = {i.id for p in self.plans.values() for i in p.indicators}
-        known_places = {t for p in self.plans.values() for t in p.territories}
-        for n, indicator_id in enumerate(request.indicator_ids):
-            if indicator_id not in known_ids:
-                raise ValidationError(f"indicator_ids[{n}]", f"unknown indicator {indicator_id!r}")
-        for n, territory in enumerate(request.territories):
-            if territory not in known_places:
-                raise ValidationError(f"territories[{n}]", f"unknown territory {territory!r}")
+        ids, places = self._filters(request.indicator_ids, request.territories)
         if request.after_cursor < 0:
             raise ValidationError("after_cursor", "must be 0 (from now on) or a cursor received")
-        ids, places = set(request.indicator_ids), set(request.territories)
         cursor = request.after_cursor or self.engine.latest_cursor()
         while context.is_active() and not self.stopping.is_set():
             changes = self.engine.changes_after(cursor, ids, places, limit=WATCH_PAGE)
@@ -119,6 +125,20 @@ class IndicatorService(pb_grpc.IndicatorServiceServicer):
                 cursor = change.cursor
             if len(changes) < WATCH_PAGE:
                 self.stopping.wait(WATCH_POLL_S)
+
+    def ListChanges(self, request: pb.ListIndicatorChangesRequest,
+                    context: grpc.ServicerContext) -> pb.ListIndicatorChangesResponse:
+        """One page after a cursor; 0 starts at the first change (unlike Watch, which
+        starts from now): a poller that passes back next_cursor sees every change once."""
+        if request.after_cursor < 0:
+            raise ValidationError("after_cursor", "must be 0 (from the start) or a cursor received")
+        if not 0 <= request.limit <= CHANGES_MAX:
+            raise ValidationError("limit", f"must be between 1 and {CHANGES_MAX} (0: {CHANGES_PAGE})")
+        ids, places = self._filters(request.indicator_ids, request.territories)
+        changes = self.engine.changes_after(request.after_cursor, ids, places,
+                                            limit=request.limit or CHANGES_PAGE)
+        return pb.ListIndicatorChangesResponse(
+            changes=changes, next_cursor=changes[-1].cursor if changes else request.after_cursor)
 
 
 def binding(engine: IndicatorQueries, plans: list[Plan],

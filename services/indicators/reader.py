@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from google.protobuf.message import Message
 from sqlalchemy import func, select
@@ -11,7 +11,14 @@ from sqlalchemy.orm import sessionmaker
 from services.indicators import store
 from services.indicators.deps import needs
 from services.indicators.evaluate import Measured, Timelines, measure_days
-from services.indicators.facts import DistrictPeriod, Fact, aggregate_of, facts_of, periods_of, unwrap
+from services.indicators.facts import (
+    DistrictPeriod,
+    Fact,
+    aggregate_of,
+    facts_of,
+    periods_of,
+    unwrap,
+)
 from services.indicators.projection import ChangeRow
 from services.indicators.status import indicator_value
 from yinling.envelope import format_time
@@ -53,7 +60,7 @@ def compute_from_snapshots(plan: Plan, snapshots: Iterable[Message], territory: 
             timelines.setdefault(p.credit_code, []).append(p)
     indicator = plan.indicator(indicator_id)
     values = compute_values(plan, indicator, facts, timelines, as_of,
-                            format_time(datetime.now(timezone.utc)))
+                            format_time(datetime.now(UTC)))
     return next(v for v in values if v.territory == territory)
 
 
@@ -98,7 +105,7 @@ class Reader:
 
     def _values(self, plan: Plan, indicators: list[Indicator], as_of: date | None) -> list[pb.IndicatorValue]:
         day = as_of or self._today()
-        at = format_time(datetime.now(timezone.utc))
+        at = format_time(datetime.now(UTC))
         with self._sessions() as session:
             timelines = store.load_timelines(session)
             out: list[pb.IndicatorValue] = []
@@ -136,4 +143,5 @@ class Reader:
 
 def _changed(row: ChangeRow) -> pb.IndicatorChanged:
     return pb.IndicatorChanged(cursor=row.cursor, value=pb.IndicatorValue.FromString(row.payload),
-                               previous_value=row.previous_value, cause_event_id=row.cause_event_id)
+                               previous_value=row.previous_value, cause_event_id=row.cause_event_id,
+                               series=row.series)

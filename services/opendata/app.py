@@ -9,10 +9,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.opendata import catalog, datapackage, page, params
 from services.opendata.backends import Backends
+from services.opendata.changes import add_change_routes
 from services.opendata.errors import FeedError, feed_error_handler
 from services.opendata.formatting import (
-    HISTORY_COLUMNS, INDICATOR_COLUMNS, PLATFORM_COLUMNS, history_point, indicator_row,
-    is_public_platform, platform_public, to_csv,
+    HISTORY_COLUMNS,
+    INDICATOR_COLUMNS,
+    PLATFORM_COLUMNS,
+    history_point,
+    indicator_row,
+    is_public_platform,
+    platform_public,
+    to_csv,
 )
 from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
 from services.opendata.negotiation import prefers_html
@@ -61,7 +68,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.get("/datapackage.json")
     def data_package(request: Request) -> Response:
-        return json_response(request, datapackage.descriptor(base(request)))
+        # One history resource per indicator, so every resource path is a real CSV file.
+        ids = sorted({v.indicator_id for v in backends(request).list_indicators(CITY, "")})
+        return json_response(request, datapackage.descriptor(base(request), ids))
 
     def indicator_page(request: Request, territory: str | None, as_of: str | None) -> Response:
         # A bad query or a backend that is down still gets the page (with the form), so the
@@ -146,4 +155,5 @@ def create_app(settings: Settings) -> FastAPI:
         rows = (platform_public(p) for p in every if is_public_platform(p))
         return conditional(request, to_csv(rows, PLATFORM_COLUMNS), CSV, "platforms.csv")
 
+    add_change_routes(app, backends, base)
     return app

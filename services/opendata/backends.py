@@ -2,19 +2,25 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import grpc
 
 from services.opendata.errors import FeedError, from_rpc_error
 from yinling.config import Settings
 from yinling.v1 import (
-    indicators_pb2, indicators_pb2_grpc, platforms_pb2, platforms_pb2_grpc, common_pb2,
+    common_pb2,
+    indicators_pb2,
+    indicators_pb2_grpc,
+    platforms_pb2,
+    platforms_pb2_grpc,
 )
 
 R = TypeVar("R")
 CALL_TIMEOUT_S = 5.0
 PAGE_SIZE = 500
+_CHANGE_PARAMETERS = {"after_cursor": "after", "limit": "limit", "indicator_ids": "indicator",
+                      "territories": "territory"}
 
 
 class Backends:
@@ -25,7 +31,7 @@ class Backends:
         self.platforms = platforms_pb2_grpc.PlatformRegistryStub(self._channels[1])
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> "Backends":
+    def from_settings(cls, settings: Settings) -> Backends:
         return cls(settings.address("indicators.grpc"), settings.address("platforms.grpc"))
 
     def close(self) -> None:
@@ -53,11 +59,21 @@ class Backends:
                                                          territory=territory, as_of=series)
         return list(self._call("indicators", self.indicators.History, request).points)
 
+    def indicator_changes(self, after: int, limit: int, indicator_ids: list[str],
+                          territories: list[str]) -> indicators_pb2.ListIndicatorChangesResponse:
+        request = indicators_pb2.ListIndicatorChangesRequest(
+            after_cursor=after, limit=limit, indicator_ids=indicator_ids, territories=territories)
+        try:
+            return self._call("indicators", self.indicators.ListChanges, request)
+        except FeedError as exc:   # name the feed's query parameter, not the gRPC field
+            exc.field = _CHANGE_PARAMETERS.get((exc.field or "").split("[")[0], exc.field)
+            raise
+
     def platform_page(self, district: str, kind: str, level: int, cursor: str,
                       size: int) -> platforms_pb2.ListPlatformsResponse:
         """One page of accredited platforms only: the filter is asked of the registry."""
         request = platforms_pb2.ListPlatformsRequest(
-            district=district, kind=kind, level=level,
+            district=district, kind=kind, level=cast("platforms_pb2.PlatformLevel", level),
             status=platforms_pb2.PLATFORM_STATUS_ACCREDITED,
             page=common_pb2.PageRequest(page_size=size, page_token=cursor))
         try:

@@ -22,6 +22,21 @@ DATASETS = (
         "path": "/api/v1/platforms",
         "keywords": ["innovation platforms", "laboratories", "high-tech zones", "Jiangmen"],
     },
+    {
+        "id": "indicator-changes",
+        "title_zh": "江门市“科技引领”工程指标变化记录（按游标增量获取）",
+        "title_en": "Every change of an indicator value, pulled incrementally by cursor (?after=)",
+        "path": "/api/v1/indicator-changes",
+        "keywords": ["indicators", "changes", "incremental", "Jiangmen"],
+    },
+    {
+        # A URI template (RFC 6570): one history per indicator; ?territory= and ?series=.
+        "id": "indicator-history",
+        "title_zh": "江门市“科技引领”工程单项指标历史",
+        "title_en": "History of one indicator's value in a territory and series",
+        "path": "/api/v1/indicators/{indicator_id}/history",
+        "keywords": ["indicators", "history", "time series", "Jiangmen"],
+    },
 )
 
 

@@ -1,14 +1,20 @@
-"""A Frictionless (Tabular) Data Package descriptor for the feed's two CSV files.
+"""A Frictionless (Tabular) Data Package descriptor for the feed's CSV files.
 
 Field order comes from the same column tuples the CSV writer uses, so the schema cannot
 drift from the header; only the types and descriptions are stated here.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from services.opendata.catalog import DATASETS, LICENSE, PUBLISHER, PUBLISHER_EN
-from services.opendata.formatting import INDICATOR_COLUMNS, PLATFORM_COLUMNS
+from services.opendata.formatting import (
+    CHANGE_COLUMNS,
+    HISTORY_COLUMNS,
+    INDICATOR_COLUMNS,
+    PLATFORM_COLUMNS,
+)
 from yinling.territory import CITY, DISTRICTS
 
 TERRITORIES = [CITY, *DISTRICTS]
@@ -51,6 +57,24 @@ PLATFORM_FIELDS: dict[str, tuple[str, str, dict[str, Any]]] = {
 }
 
 
+_CURSOR = ("integer", "Position in the change log; increasing; pass it as ?after= to resume",
+           {"required": True, "unique": True, "minimum": 1})
+_STATUS = ("string", "Against the expected path",
+           {"enum": ["ahead", "on_track", "behind", "no_target", "unspecified"]})
+CHANGE_FIELDS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    **{k: INDICATOR_FIELDS[k] for k in ("plan_id", "indicator_id", "territory", "as_of",
+                                        "period", "unit")},
+    "cursor": _CURSOR,
+    "series": ("string", '"now", or the year-end date of the plan the series is for', {}),
+    "value": ("number", "Exact decimal value after the change; empty when unavailable", {}),
+    "previous_value": ("number", "Value before the change; empty when first computed", {}),
+    "status": _STATUS,
+    "computed_at": ("datetime", "When the changed value was computed and recorded (RFC 3339)", {}),
+}
+HISTORY_FIELDS = {k: CHANGE_FIELDS[k] for k in HISTORY_COLUMNS if k in CHANGE_FIELDS} | {
+    "expected": INDICATOR_FIELDS["expected"]}
+
+
 def _schema(columns: tuple[str, ...], types: dict[str, tuple[str, str, dict[str, Any]]],
             primary_key: list[str]) -> dict[str, Any]:
     fields = []
@@ -67,10 +91,30 @@ SCHEMAS = {
     "indicators": _schema(INDICATOR_COLUMNS, INDICATOR_FIELDS,
                           ["plan_id", "indicator_id", "territory", "as_of"]),
     "platforms": _schema(PLATFORM_COLUMNS, PLATFORM_FIELDS, ["id"]),
+    "indicator-changes": _schema(CHANGE_COLUMNS, CHANGE_FIELDS, ["cursor"]),
+    "indicator-history": _schema(HISTORY_COLUMNS, HISTORY_FIELDS, ["cursor"]),
 }
+HISTORY = "indicator-history"
 
 
-def descriptor(base: str) -> dict[str, Any]:
+def _files(base: str, indicator_ids: Sequence[str]) -> list[tuple[str, str, str, str]]:
+    """(name, title, description, CSV URL) of each resource; the history's path is a
+    template, so it becomes one resource (the city's "now" series) per indicator."""
+    out = []
+    for d in DATASETS:
+        ident, title_en, title_zh, template = (str(d["id"]), str(d["title_en"]), str(d["title_zh"]),
+                                                str(d["path"]))
+        if ident != HISTORY:
+            out.append((ident, title_en, title_zh, f"{base}{template}.csv"))
+            continue
+        for i in indicator_ids:
+            path = template.replace("{indicator_id}", i)
+            name = f"{HISTORY}-{i.replace('_', '-')}"   # resource names allow no "_"
+            out.append((name, f"{title_en}: {i}", title_zh, f"{base}{path}.csv"))
+    return out
+
+
+def descriptor(base: str, indicator_ids: Sequence[str] = ()) -> dict[str, Any]:
     licence = {"name": "CC-BY-4.0", "path": LICENSE, "title": "Creative Commons Attribution 4.0"}
     return {
         "profile": "tabular-data-package",
@@ -85,12 +129,13 @@ def descriptor(base: str) -> dict[str, Any]:
         "contributors": [{"title": PUBLISHER_EN, "role": "publisher"}],
         "resources": [
             {
-                "name": d["id"], "title": d["title_en"], "description": d["title_zh"],
-                "path": f"{base}{d['path']}.csv", "profile": "tabular-data-resource",
+                "name": name, "title": title, "description": description,
+                "path": url, "profile": "tabular-data-resource",
                 "format": "csv", "mediatype": "text/csv", "encoding": "utf-8",
                 "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
-                "licenses": [licence], "schema": SCHEMAS[d["id"]],
+                "licenses": [licence],
+                "schema": SCHEMAS[HISTORY if name.startswith(HISTORY) else name],
             }
-            for d in DATASETS
+            for name, title, description, url in _files(base, indicator_ids)
         ],
     }

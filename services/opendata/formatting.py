@@ -27,6 +27,10 @@ PLATFORM_COLUMNS = (
 
 HISTORY_COLUMNS = ("cursor", "as_of", "value", "previous_value", "expected", "status", "computed_at")
 
+# A change of the log for incremental pulls; the causing event's id stays inside.
+CHANGE_COLUMNS = ("cursor", "plan_id", "indicator_id", "territory", "series", "as_of", "period",
+                  "value", "previous_value", "unit", "status", "computed_at")
+
 
 def _enum_name(enum: Any, number: int, prefix: str) -> str:
     return enum.Name(number).removeprefix(prefix).lower()
@@ -56,6 +60,16 @@ def history_point(p: indicators_pb2.IndicatorChanged) -> dict[str, Any]:
         "cursor": p.cursor, "as_of": p.value.as_of, "value": p.value.value,
         "previous_value": p.previous_value, "expected": p.value.expected,
         "status": indicator_status(p.value.status), "computed_at": p.value.computed_at,
+    }
+
+
+def change_row(c: indicators_pb2.IndicatorChanged) -> dict[str, Any]:
+    v = c.value
+    return {
+        "cursor": c.cursor, "plan_id": v.plan_id, "indicator_id": v.indicator_id,
+        "territory": v.territory, "series": c.series, "as_of": v.as_of, "period": v.period,
+        "value": v.value, "previous_value": c.previous_value, "unit": v.unit,
+        "status": indicator_status(v.status), "computed_at": v.computed_at,
     }
 
 

@@ -13,6 +13,7 @@ LEVELS = {
     "provincial": platforms_pb2.PLATFORM_LEVEL_PROVINCIAL,
     "municipal": platforms_pb2.PLATFORM_LEVEL_MUNICIPAL,
 }
+MAX_CURSOR = 2**63 - 1   # int64 on the wire
 _CODE = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
 
 
@@ -66,9 +67,27 @@ def level(value: str | None) -> int:
     return LEVELS[value]
 
 
-def limit(value: str | None) -> int:
+def limit(value: str | None, maximum: int = 500) -> int:
+    """0 when not given: the backend's default page size."""
     if not value:
         return 0
-    if not value.isdigit() or not 1 <= int(value) <= 500:
-        raise bad_parameter("limit", "must be between 1 and 500")
+    if not value.isdigit() or not 1 <= int(value) <= maximum:
+        raise bad_parameter("limit", f"must be between 1 and {maximum}")
     return int(value)
+
+
+def cursor(value: str | None, field: str = "after") -> int:
+    """A change-log cursor: 0 (from the first change) or the last cursor received."""
+    if not value:
+        return 0
+    if not value.isdigit() or int(value) > MAX_CURSOR:
+        raise bad_parameter(field, f"{value!r} is not a cursor (0 or a cursor received)")
+    return int(value)
+
+
+def codes(values: list[str], field: str) -> list[str]:
+    return [code(v, field) for v in values if v]
+
+
+def territories(values: list[str]) -> list[str]:
+    return [territory(v) for v in values if v]

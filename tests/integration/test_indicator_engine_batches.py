@@ -147,6 +147,7 @@ def test_a_revised_statistic_changes_the_ratio_and_history_keeps_both(sessions: 
         rows = s.scalars(select(OutboxRecord).where(
             OutboxRecord.key == f"{PLAN.id}/rd_intensity/{CITY}/2024-12-31")).all()
     assert [pb.IndicatorChanged.FromString(r.payload).value.value for r in rows] == ["2.75", "3.00"]
+    assert {pb.IndicatorChanged.FromString(r.payload).series for r in rows} == {"2024-12-31"}
     assert {r.topic for r in rows} == {INDICATOR_CHANGES.name}
     assert rows[-1].sequence == points[-1].cursor
 

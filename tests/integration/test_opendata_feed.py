@@ -11,7 +11,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from opendata_fakes import INDICATORS, PageDom, backend_settings, running_feed
+from opendata_fakes import CHANGES, INDICATORS, PageDom, backend_settings, running_feed
+from services.opendata.formatting import CHANGE_COLUMNS, HISTORY_COLUMNS
 from yinling.broker import free_port
 from yinling.config import Settings
 
@@ -70,6 +71,13 @@ def test_unknown_indicator_is_404(feed):
     ("/api/v1/indicators/rd_intensity/history", {"series": "yesterday"}, "series"),
     ("/api/v1/platforms", {"level": "cosmic"}, "level"),
     ("/api/v1/platforms", {"cursor": "not-a-token"}, "cursor"),
+    ("/api/v1/indicator-changes", {"after": "-1"}, "after"),
+    ("/api/v1/indicator-changes", {"after": "latest"}, "after"),
+    ("/api/v1/indicator-changes", {"limit": "5001"}, "limit"),
+    ("/api/v1/indicator-changes", {"indicator": "Not A Code"}, "indicator"),
+    ("/api/v1/indicator-changes", {"indicator": ["rd_intensity", "perpetual_motion"]}, "indicator"),
+    ("/api/v1/indicator-changes.csv", {"territory": "110000"}, "territory"),
+    ("/api/v1/indicators/rd_intensity/history.csv", {"series": "yesterday"}, "series"),
 ])
 def test_bad_parameter_is_400_naming_the_field(feed, path, query, field):
     response = feed.get(path, params=query)
@@ -116,13 +124,20 @@ def test_matching_etag_gets_304_and_a_changed_query_does_not(feed):
     assert other.status_code == 200 and other.headers["etag"] != etag
 
 
-def test_index_and_dcat_catalog_describe_both_feeds(feed):
+FEEDS = {"indicators", "platforms", "indicator-changes", "indicator-history"}
+
+
+def test_index_and_dcat_catalog_describe_every_feed(feed):
     index = feed.get("/").json()
-    assert {d["id"] for d in index["datasets"]} == {"indicators", "platforms"}
+    assert {d["id"] for d in index["datasets"]} == FEEDS
+    urls = {d["id"]: (d["json"], d["csv"]) for d in index["datasets"]}
+    assert urls["indicator-changes"][1].endswith("/api/v1/indicator-changes.csv")
+    assert urls["indicator-history"][1].endswith("/api/v1/indicators/{indicator_id}/history.csv")
     catalog = feed.get("/catalog.json").json()
     assert catalog["@type"] == "dcat:Catalog"
     datasets = catalog["dcat:dataset"]
-    assert [d["@type"] for d in datasets] == ["dcat:Dataset", "dcat:Dataset"]
+    assert {d["dct:identifier"] for d in datasets} == FEEDS
+    assert {d["@type"] for d in datasets} == {"dcat:Dataset"}
     media = {x["dcat:mediaType"] for d in datasets for x in d["dcat:distribution"]}
     assert media == {"application/json", "text/csv"}
     assert "江门市科学技术局" in repr(catalog["dct:publisher"])
@@ -159,7 +174,7 @@ def test_a_browser_gets_the_indicator_page_and_json_clients_the_index(feed):
     assert dom.selected("territory") == ["440704"]
     assert len(dom.body_rows()) == len(INDICATORS)
     index = feed.get("/", headers={"Accept": "application/json"})
-    assert {d["id"] for d in index.json()["datasets"]} == {"indicators", "platforms"}
+    assert {d["id"] for d in index.json()["datasets"]} == FEEDS
     assert feed.get("/api/v1").json() == index.json()
 
 
@@ -174,7 +189,7 @@ def _conforms(value: str, field: dict) -> bool:
         return not field.get("constraints", {}).get("required")
     if "enum" in field.get("constraints", {}) and value not in field["constraints"]["enum"]:
         return False
-    checks = {"number": float, "date": date.fromisoformat,
+    checks = {"number": float, "integer": int, "date": date.fromisoformat,
               "datetime": lambda v: datetime.fromisoformat(v.replace("Z", "+00:00"))}
     try:
         checks.get(field["type"], str)(value)
@@ -183,8 +198,12 @@ def _conforms(value: str, field: dict) -> bool:
     return True
 
 
-@pytest.mark.parametrize("name, path", [("indicators", "/api/v1/indicators.csv"),
-                                        ("platforms", "/api/v1/platforms.csv")])
+@pytest.mark.parametrize("name, path", [
+    ("indicators", "/api/v1/indicators.csv"),
+    ("platforms", "/api/v1/platforms.csv"),
+    ("indicator-changes", "/api/v1/indicator-changes.csv"),
+    ("indicator-history-rd-intensity", "/api/v1/indicators/rd_intensity/history.csv"),
+])
 def test_data_package_schema_matches_the_served_csv(feed, name, path):
     package = feed.get("/datapackage.json").json()
     resource = next(r for r in package["resources"] if r["name"] == name)
@@ -194,5 +213,68 @@ def test_data_package_schema_matches_the_served_csv(feed, name, path):
     assert rows[0] == [f["name"] for f in fields]
     assert len(rows) > 1
     for row in rows[1:]:
-        bad = [(f["name"], v) for f, v in zip(fields, row) if not _conforms(v, f)]
+        bad = [(f["name"], v) for f, v in zip(fields, row, strict=True) if not _conforms(v, f)]
         assert not bad, bad
+
+
+def test_data_package_has_a_history_file_for_every_indicator(feed):
+    names = {r["name"] for r in feed.get("/datapackage.json").json()["resources"]}
+    assert {n for n in names if n.startswith("indicator-history-")} == {
+        "indicator-history-" + i.replace("_", "-") for i in INDICATORS}
+
+
+def test_following_next_in_pages_of_two_gives_every_change_once_in_cursor_order(feed):
+    seen, url = [], "/api/v1/indicator-changes?after=0&limit=2"
+    for _ in range(10):
+        page = feed.get(url).json()
+        assert len(page["changes"]) <= 2
+        seen += [c["cursor"] for c in page["changes"]]
+        if not page["changes"]:
+            break
+        assert page["next_cursor"] == page["changes"][-1]["cursor"]
+        url = page["next"]
+    assert seen == [c.cursor for c in CHANGES]
+    assert page["next_cursor"] == CHANGES[-1].cursor and "after=12" in page["next"]
+
+
+def test_a_change_shows_what_changed_when_and_in_which_series_without_its_cause(feed):
+    response = feed.get("/api/v1/indicator-changes", params={"after": "4", "limit": "1"})
+    body = response.json()
+    assert body["columns"] == list(CHANGE_COLUMNS)
+    assert body["changes"] == [{
+        "cursor": 7, "plan_id": "jiangmen-2022-2024", "indicator_id": "provincial_platforms",
+        "territory": "440703", "series": "2023-12-31", "as_of": "2023-12-31", "period": "",
+        "value": "616", "previous_value": "12", "unit": "platforms", "status": "no_target",
+        "computed_at": ""}]
+    assert body["next"].endswith("/api/v1/indicator-changes?after=7&limit=1")
+    assert response.headers["link"] == f'<{body["next"]}>; rel="next"'
+    assert "secret-event" not in response.text
+
+
+def test_changes_are_filtered_by_repeated_indicator_and_territory(feed):
+    body = feed.get("/api/v1/indicator-changes", params={
+        "indicator": ["provincial_platforms", "rd_intensity"], "territory": "440700"}).json()
+    assert [c["cursor"] for c in body["changes"]] == [3, 4, 12]
+    assert "indicator=provincial_platforms&indicator=rd_intensity&territory=440700" in body["next"]
+
+
+def test_changes_csv_pages_carry_the_next_cursor_in_the_link_header(feed):
+    response = feed.get("/api/v1/indicator-changes.csv", params={"after": "3", "limit": "2"})
+    assert response.headers["content-type"].startswith("text/csv")
+    rows = _csv(response)
+    assert rows[0] == list(CHANGE_COLUMNS)
+    assert [r[0] for r in rows[1:]] == ["4", "7"]
+    assert response.headers["x-next-cursor"] == "7"
+    assert "/api/v1/indicator-changes.csv?after=7&limit=2>" in response.headers["link"]
+    empty = feed.get("/api/v1/indicator-changes.csv", params={"after": "12"})
+    assert _csv(empty) == [list(CHANGE_COLUMNS)] and empty.headers["x-next-cursor"] == "12"
+
+
+def test_history_csv_is_the_json_history_as_rows(feed):
+    query = {"territory": "440703", "series": "2024-12-31"}
+    points = feed.get("/api/v1/indicators/provincial_platforms/history", params=query).json()["points"]
+    response = feed.get("/api/v1/indicators/provincial_platforms/history.csv", params=query)
+    rows = _csv(response)
+    assert rows[0] == list(HISTORY_COLUMNS)
+    assert rows[1:] == [[str(p[c]) for c in HISTORY_COLUMNS] for p in points]
+    assert len(rows) == 3 and "secret-event" not in response.text

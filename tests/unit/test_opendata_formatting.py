@@ -7,10 +7,20 @@ import io
 import pytest
 
 from services.opendata import params
+from services.opendata.changes import next_link
 from services.opendata.errors import FeedError
 from services.opendata.formatting import (
-    INDICATOR_COLUMNS, PLATFORM_COLUMNS, accredited_since, etag_matches, etag_of,
-    indicator_row, is_public_platform, platform_public, to_csv,
+    CHANGE_COLUMNS,
+    INDICATOR_COLUMNS,
+    PLATFORM_COLUMNS,
+    accredited_since,
+    change_row,
+    etag_matches,
+    etag_of,
+    indicator_row,
+    is_public_platform,
+    platform_public,
+    to_csv,
 )
 from yinling.v1 import indicators_pb2 as ipb
 from yinling.v1 import platforms_pb2 as ppb
@@ -98,6 +108,12 @@ def test_etag_changes_with_the_body_and_matches_lists_and_weak_tags():
     (lambda: params.level("galactic"), "level"),
     (lambda: params.code("DROP TABLE", "kind"), "kind"),
     (lambda: params.limit("0"), "limit"),
+    (lambda: params.limit("501"), "limit"),
+    (lambda: params.limit("5001", 5000), "limit"),
+    (lambda: params.cursor("-3"), "after"),
+    (lambda: params.cursor(str(2**63)), "after"),
+    (lambda: params.codes(["rd_intensity", "Bad"], "indicator"), "indicator"),
+    (lambda: params.territories(["440700", "110000"]), "territory"),
 ])
 def test_bad_parameters_name_the_field(call, field):
     with pytest.raises(FeedError) as caught:
@@ -111,3 +127,25 @@ def test_good_parameters_pass_through():
     assert params.series(None) == "now"
     assert params.level("national") == ppb.PLATFORM_LEVEL_NATIONAL
     assert params.limit("20") == 20
+    assert params.limit("5000", 5000) == 5000 and params.limit(None, 5000) == 0
+    assert params.cursor(None) == 0 and params.cursor("42") == 42
+    assert params.codes(["rd_intensity", ""], "indicator") == ["rd_intensity"]
+
+
+def test_change_row_names_the_series_and_status_and_hides_the_cause():
+    change = ipb.IndicatorChanged(
+        cursor=9, previous_value="", cause_event_id="evt-secret", series="2023-12-31",
+        value=ipb.IndicatorValue(plan_id="p", indicator_id="rd_intensity", territory="440700",
+                                 as_of="2023-12-31", value="2.10", unit="%",
+                                 status=ipb.INDICATOR_STATUS_BEHIND, computed_at="2024-01-02T03:04:05Z"))
+    row = change_row(change)
+    assert tuple(row) == CHANGE_COLUMNS
+    assert (row["cursor"], row["series"], row["value"], row["previous_value"], row["status"]) == (
+        9, "2023-12-31", "2.10", "", "behind")
+    assert "evt-secret" not in repr(row)
+
+
+def test_next_link_repeats_the_filters_with_the_new_cursor():
+    assert next_link("http://f", "/api/v1/indicator-changes.csv", 12, 0, ["a_b", "c"], ["440703"]) == (
+        "http://f/api/v1/indicator-changes.csv?after=12&indicator=a_b&indicator=c&territory=440703")
+    assert next_link("http://f", "/x", 0, 2, [], []) == "http://f/x?after=0&limit=2"

@@ -1,0 +1,77 @@
+"""Routes over the indicators' change log: incremental pulls by cursor, and history as CSV.
+
+A consumer keeps the last cursor it received and asks for the changes after it; the `next`
+link (also a `Link: rel="next"` header) carries that cursor, and the same query again when a
+page is empty, so polling it never misses or repeats a change.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Query, Request, Response
+
+from services.opendata import params
+from services.opendata.backends import Backends
+from services.opendata.formatting import (
+    CHANGE_COLUMNS,
+    HISTORY_COLUMNS,
+    change_row,
+    history_point,
+    to_csv,
+)
+from services.opendata.responses import CSV, JSON, conditional, json_bytes
+from yinling.territory import CITY
+
+CHANGES_PATH = "/api/v1/indicator-changes"
+CHANGES_MAX = 5000   # the IndicatorService's largest page
+Many = Annotated[list[str], Query()]
+
+
+def next_link(base: str, path: str, after: int, limit: int, indicators: list[str],
+              territories: list[str]) -> str:
+    query = [("after", str(after)), *([("limit", str(limit))] if limit else []),
+             *(("indicator", i) for i in indicators), *(("territory", t) for t in territories)]
+    return f"{base}{path}?{urlencode(query)}"
+
+
+def add_change_routes(app: FastAPI, backends: Callable[[Request], Backends],
+                      base: Callable[[Request], str]) -> None:
+    def changes_page(request: Request, path: str, after: str | None, limit: str | None,
+                     indicator: list[str], territory: list[str]) -> tuple[list[dict], int, str]:
+        cursor, size = params.cursor(after), params.limit(limit, CHANGES_MAX)
+        ids, places = params.codes(indicator, "indicator"), params.territories(territory)
+        page = backends(request).indicator_changes(cursor, size, ids, places)
+        link = next_link(base(request), path, page.next_cursor, size, ids, places)
+        return [change_row(c) for c in page.changes], page.next_cursor, link
+
+    def with_next(response: Response, cursor: int, link: str) -> Response:
+        response.headers["Link"] = f'<{link}>; rel="next"'
+        response.headers["X-Next-Cursor"] = str(cursor)
+        return response
+
+    @app.get(CHANGES_PATH)
+    def indicator_changes(request: Request, after: str | None = None, limit: str | None = None,
+                          indicator: Many = [], territory: Many = []) -> Response:  # noqa: B006
+        rows, cursor, link = changes_page(request, CHANGES_PATH, after, limit, indicator, territory)
+        body = json_bytes({"columns": list(CHANGE_COLUMNS), "changes": rows,
+                           "next_cursor": cursor, "next": link})
+        return with_next(conditional(request, body, JSON), cursor, link)
+
+    @app.get(f"{CHANGES_PATH}.csv")
+    def indicator_changes_csv(request: Request, after: str | None = None, limit: str | None = None,
+                              indicator: Many = [], territory: Many = []) -> Response:  # noqa: B006
+        path = f"{CHANGES_PATH}.csv"
+        rows, cursor, link = changes_page(request, path, after, limit, indicator, territory)
+        body = to_csv(rows, CHANGE_COLUMNS)
+        return with_next(conditional(request, body, CSV, "indicator-changes.csv"), cursor, link)
+
+    @app.get("/api/v1/indicators/{indicator_id}/history.csv")
+    def indicator_history_csv(request: Request, indicator_id: str, territory: str | None = None,
+                              series: str | None = None) -> Response:
+        points = backends(request).indicator_history(
+            params.code(indicator_id, "indicator_id"), params.territory(territory) or CITY,
+            params.series(series))
+        body = to_csv((history_point(p) for p in points), HISTORY_COLUMNS)
+        return conditional(request, body, CSV, f"{indicator_id}-history.csv")
