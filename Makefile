@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test bench proto install clean chromium
+.PHONY: up test lint bench proto install clean chromium
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ chromium:
 	else \
 	  echo "The browser tests need $(CHROMIUM) and a CJK font: sudo apt-get install -y chromium fonts-wqy-microhei"; \
 	fi
+
+# Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
+lint: proto
+	$(BIN)/ruff check yinling services tools tests
+	$(BIN)/mypy yinling services tools
 
 test: proto chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

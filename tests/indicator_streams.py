@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from kafka import KafkaProducer
@@ -49,7 +49,7 @@ def quiet_days(span: int = 30) -> date:
 def platform_event(p: ppb.Platform, what: str) -> Envelope:
     payload = ppb.PlatformChanged(platform=p, change=what, actor="test")
     return Envelope(id=new_event_id(), source="/yinling/platforms", type=event_type("platform", what),
-                    time=datetime.now(timezone.utc), subject=p.id, key=p.id,
+                    time=datetime.now(UTC), subject=p.id, key=p.id,
                     data=payload.SerializeToString(deterministic=True),
                     data_schema="urn:proto:yinling.v1.PlatformChanged", sequence=p.version)
 

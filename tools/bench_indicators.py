@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import resource
 import time
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from tools.bench_harness import benchmark
@@ -37,7 +37,7 @@ def platform_events() -> list:  # type: ignore[type-arg]
     levels = [pb.PLATFORM_LEVEL_PROVINCIAL, pb.PLATFORM_LEVEL_NATIONAL, pb.PLATFORM_LEVEL_MUNICIPAL]
     kinds = ["key_laboratory", "engineering_technology_research_centre", "iur_centre", "gba_joint_laboratory"]
     districts = sorted(DISTRICTS)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = []
     for n in range(EVENTS):
         i, version = n % PLATFORMS, n // PLATFORMS + 1

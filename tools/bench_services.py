@@ -10,7 +10,6 @@ import grpc
 from tools.bench_harness import benchmark, percentiles
 from yinling.broker import EmbeddedBroker, free_port
 
-
 N_PLATFORMS = 500
 THREADS = 8
 

@@ -44,7 +44,7 @@ class EmbeddedBroker:
     def bootstrap(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def start(self, timeout_s: float = 30.0) -> "EmbeddedBroker":
+    def start(self, timeout_s: float = 30.0) -> EmbeddedBroker:
         if port_open(self.host, self.port):
             raise RuntimeError(f"port {self.bootstrap} is taken; stop what runs there or set YINLING_PORT_BROKER")
         url = f"tcp://{self.host}:{self.port}"

@@ -2,7 +2,7 @@
 same id gets the same answer instead of a second change (clients retry on timeouts)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, LargeBinary, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -30,4 +30,4 @@ def remember_response(session: Session, request_id: str, command: str, response:
     """Stored in the command's own transaction, so the answer and the change commit together."""
     if request_id:
         session.add(CommandLog(request_id=request_id, command=command, response=response,
-                               recorded_at=datetime.now(timezone.utc)))
+                               recorded_at=datetime.now(UTC)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 # Fixed ports of the development layout; each is overridable by environment.
 DEFAULT_PORTS = {
@@ -53,7 +54,7 @@ class Settings:
     time_zone: str = "Asia/Shanghai"
 
     @classmethod
-    def from_env(cls) -> "Settings":
+    def from_env(cls) -> Settings:
         ports = dict(DEFAULT_PORTS)
         for key in ports:
             env_key = "PORT_" + key.upper().replace(".", "_").replace("-", "_")
@@ -72,7 +73,7 @@ class Settings:
             time_zone=_env("TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai",
         )
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: Any) -> Settings:
         """Apply command-line values (None means 'not given')."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 

@@ -25,13 +25,13 @@ def _org_value(ch: str) -> int:
 
 def org_check_character(body: str) -> str:
     """Check character of a GB 11714 organisation code from its 8 body characters."""
-    c = 11 - sum(_org_value(ch) * w for ch, w in zip(body, _ORG_WEIGHTS)) % 11
+    c = 11 - sum(_org_value(ch) * w for ch, w in zip(body, _ORG_WEIGHTS, strict=True)) % 11
     return "X" if c == 10 else "0" if c == 11 else str(c)
 
 
 def check_character(first17: str) -> str:
     """Check character (position 18) of a credit code from its first 17 characters."""
-    c = 31 - sum(_VALUE[ch] * w for ch, w in zip(first17, _WEIGHTS)) % 31
+    c = 31 - sum(_VALUE[ch] * w for ch, w in zip(first17, _WEIGHTS, strict=True)) % 31
     return ALPHABET[0 if c == 31 else c]
 
 
@@ -73,6 +73,8 @@ def make_credit_code(division: str, org_body: str | int,
     body = f"{org_body:08d}" if isinstance(org_body, int) else org_body.upper()
     if len(body) != 8:
         raise ValidationError("org_body", f"{body!r} must have 8 characters")
+    if len(division) != 6:
+        raise ValidationError("division", f"{division!r} must have 6 characters")
     first16 = f"{authority}{org_type}{division}{body}".upper()
     first17 = first16 + org_check_character(body)
     # Validate the parts through the same rules the registry applies.

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING = {
@@ -47,5 +48,7 @@ def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
     from yinling.commands import CommandLog
     from yinling.outbox import OutboxRecord
 
-    tables = {m.__table__ for m in models} | {OutboxRecord.__table__, CommandLog.__table__}  # type: ignore[attr-defined]
+    # Declarative classes expose __table__ as a FromClause; ours are all plain Tables.
+    owned: list[type[Base]] = [*models, OutboxRecord, CommandLog]
+    tables = {cast(Table, m.__table__) for m in owned}
     Base.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))

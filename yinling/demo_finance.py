@@ -46,7 +46,7 @@ def generate(scale: str = "full") -> list[Chain]:
     # Listings are of high-tech enterprises: firms certified in mid-2023.
     by_code = {f.credit_code: f for f in population}
     listed = rng.sample(high_tech_codes(date(2023, 6, 30)), len(EXCHANGES))
-    for exchange, code in zip(EXCHANGES, listed):
+    for exchange, code in zip(EXCHANGES, listed, strict=True):
         record("listing", by_code[code], 0, day_between(rng, date(2023, 1, 1), date(2024, 6, 30)),
                exchange=exchange)
     return chains

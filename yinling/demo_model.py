@@ -7,6 +7,7 @@ assign (platform ids, record ids) are named by reference and filled in by the se
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -53,5 +54,5 @@ def day_between(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randint(0, max(0, (end - start).days)))
 
 
-def weighted(rng: random.Random, table: dict[str, float]) -> str:
+def weighted(rng: random.Random, table: Mapping[str, float]) -> str:
     return rng.choices(list(table), weights=list(table.values()))[0]

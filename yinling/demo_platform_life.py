@@ -9,7 +9,7 @@ from yinling.demo_model import Chain, Command, RequestIds, day_between
 from yinling.v1 import platforms_pb2 as pb
 
 N, P, M = pb.PLATFORM_LEVEL_NATIONAL, pb.PLATFORM_LEVEL_PROVINCIAL, pb.PLATFORM_LEVEL_MUNICIPAL
-ALLOWED: dict[str, tuple[int, ...]] = {
+ALLOWED: dict[str, tuple[pb.PlatformLevel, ...]] = {
     "key_laboratory": (N, P), "provincial_laboratory": (P,), "technology_innovation_centre": (N, P),
     "engineering_technology_research_centre": (N, P, M), "enterprise_technology_centre": (N, P, M),
     "new_rd_institution": (P, M), "industry_technology_research_institute": (P, M),
@@ -34,18 +34,18 @@ def register(ids: RequestIds, name: str, kind: str, host: str, code: str, distri
         industry_cluster=cluster, registered_on=on.isoformat(), request_id=ids()))
 
 
-def accredit(ids: RequestIds, level: int, on: date, reason: str) -> Command:
+def accredit(ids: RequestIds, level: pb.PlatformLevel, on: date, reason: str) -> Command:
     return Command("platforms", "Accredit", pb.AccreditPlatformRequest(
         level=level, accredited_on=on.isoformat(), reason=reason, request_id=ids()), refs=ID)
 
 
-def _initial_level(rng: random.Random, allowed: tuple[int, ...]) -> int:
+def _initial_level(rng: random.Random, allowed: tuple[pb.PlatformLevel, ...]) -> pb.PlatformLevel:
     weights = {N: 0.08, P: 0.8, M: 0.25}
     return rng.choices(allowed, weights=[weights[lv] for lv in allowed])[0]
 
 
 def lifecycle(rng: random.Random, ids: RequestIds, subject: str, kind: str, name: str, host: str,
-              code: str, district: str, level: int | None = None,
+              code: str, district: str, level: pb.PlatformLevel | None = None,
               accredited: date | None = None) -> Chain:
     allowed = ALLOWED[kind]
     registered = day_between(rng, FIRST_REGISTRATION, LAST_REGISTRATION)
@@ -90,6 +90,6 @@ def lifecycle(rng: random.Random, ids: RequestIds, subject: str, kind: str, name
     return chain
 
 
-def _change(ids: RequestIds, level: int, on: date, reason: str) -> Command:
+def _change(ids: RequestIds, level: pb.PlatformLevel, on: date, reason: str) -> Command:
     return Command("platforms", "ChangeLevel", pb.ChangePlatformLevelRequest(
         level=level, effective_on=on.isoformat(), reason=reason, request_id=ids()), refs=ID)

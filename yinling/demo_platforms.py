@@ -9,6 +9,7 @@ from yinling.credit_code import make_credit_code
 from yinling.demo_model import Chain, RequestIds, rng_for, weighted
 from yinling.demo_platform_life import N, P, accredit, lifecycle, register
 from yinling.territory import DISTRICTS
+from yinling.v1.platforms_pb2 import PlatformLevel
 
 # How common each kind is among the generated platforms (zones are placed separately).
 KIND_WEIGHTS = {
@@ -80,8 +81,8 @@ def zone_chains(ids: RequestIds) -> list[Chain]:
             for d, kind, name, level, since in zones]
 
 
-def zone(ids: RequestIds, subject: str, kind: str, name: str, district: str, level: int,
-         since: date) -> Chain:
+def zone(ids: RequestIds, subject: str, kind: str, name: str, district: str,
+         level: PlatformLevel, since: date) -> Chain:
     host = name.replace("开发区", "开发区管理委员会").replace("分园", "分园管理委员会")
     chain = Chain(subject, [register(ids, name, kind, host, "", district, "smart_manufacturing",
                                       since - timedelta(days=200))])

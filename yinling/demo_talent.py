@@ -24,7 +24,7 @@ def identity_number(rng: random.Random, district: str) -> str:
     """GB 11643: region, birth date, sequence, ISO 7064 MOD 11-2 check character."""
     birth = day_between(rng, date(1960, 1, 1), date(1994, 12, 31))
     first17 = f"{district}{birth:%Y%m%d}{rng.randint(0, 999):03d}"
-    return first17 + _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS)) % 11]
+    return first17 + _CHECK[sum(int(d) * w for d, w in zip(first17, _WEIGHTS, strict=True)) % 11]
 
 
 def person_name(rng: random.Random) -> str:
@@ -35,9 +35,9 @@ def generate(scale: str = "full") -> list[Chain]:
     rng, ids = rng_for("talent"), RequestIds("talent")
     population = firms()
     placements = iter(rng.sample(population, COUNTS["phd_commissioner"]))
-    chains = []
+    chains: list[Chain] = []
     for category, count in COUNTS.items():
-        for n in range(count):
+        for _ in range(count):
             firm = next(placements) if category == "phd_commissioner" else rng.choice(population)
             earliest = date(2022, 1, 1) if category != "high_level_talent" else date(2016, 1, 1)
             recognised = day_between(rng, earliest, date(2024, 12, 20))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
@@ -54,7 +54,7 @@ class Envelope:
         return [(k, v.encode()) for k, v in headers]
 
     @classmethod
-    def from_record(cls, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> "Envelope":
+    def from_record(cls, key: bytes | None, value: bytes, headers: list[tuple[str, bytes]]) -> Envelope:
         h = {k: v.decode() for k, v in headers}
         missing = [a for a in ("ce_id", "ce_source", "ce_type", "ce_time") if a not in h]
         if missing:
@@ -77,7 +77,7 @@ def format_time(moment: datetime) -> str:
     """RFC 3339 in UTC with microseconds, as CloudEvents asks."""
     if moment.tzinfo is None:
         raise ValueError("event time must be timezone-aware")
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse_time(text: str) -> datetime:

@@ -137,7 +137,7 @@ class GrpcServer:
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
 
-    def start(self) -> "GrpcServer":
+    def start(self) -> GrpcServer:
         self.server.start()
         return self
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import ClassVar, Self, TypeVar
 
 from google.protobuf.message import Message
@@ -69,4 +69,4 @@ def history_rows(session: Session, model: type[H], key: str) -> list[H]:
 
 def rfc3339(moment: datetime) -> str:
     # SQLite hands back naive datetimes; they were written in UTC.
-    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc))
+    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

@@ -5,7 +5,7 @@ event durable together, or neither. `yinling.relay.OutboxRelay` publishes the ro
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, func, select
@@ -35,7 +35,7 @@ class OutboxRecord(Base):
                                                           index=True)
 
     def envelope(self) -> Envelope:
-        moment = self.ce_time if self.ce_time.tzinfo else self.ce_time.replace(tzinfo=timezone.utc)
+        moment = self.ce_time if self.ce_time.tzinfo else self.ce_time.replace(tzinfo=UTC)
         return Envelope(id=self.event_id, source=self.ce_source, type=self.ce_type, time=moment,
                         subject=self.ce_subject, key=self.key, data=self.payload,
                         data_schema=self.data_schema, sequence=self.sequence)
@@ -47,7 +47,7 @@ def record_event(session: Session, *, topic: str, key: str, ce_type: str, source
     """Stage one event in the caller's transaction. Its ce_id is fixed here, once."""
     row = OutboxRecord(
         event_id=new_event_id(), topic=topic, key=key, ce_type=ce_type, ce_source=source,
-        ce_subject=subject, ce_time=at or datetime.now(timezone.utc),
+        ce_subject=subject, ce_time=at or datetime.now(UTC),
         data_schema=f"urn:proto:{payload.DESCRIPTOR.full_name}", sequence=sequence,
         payload=payload.SerializeToString(deterministic=True),
     )

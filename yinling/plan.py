@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
 
 from yinling.territory import CITY, DISTRICTS
 
@@ -38,7 +39,7 @@ class Filter(_Strict):
     not_in: list[str] | None = None
 
     @model_validator(mode="after")
-    def _one_of(self) -> "Filter":
+    def _one_of(self) -> Filter:
         if (self.in_ is None) == (self.not_in is None):
             raise ValueError("give exactly one of 'in' or 'not_in'")
         return self
@@ -150,7 +151,7 @@ def _where(loc: tuple[Any, ...]) -> str:
     return text or "(plan)"
 
 
-def _reason(error: dict[str, Any]) -> str:
+def _reason(error: ErrorDetails) -> str:
     if error["type"] == "literal_error":
         allowed = error["ctx"]["expected"].replace("'", "").replace(" or ", ", ")
         return f"{error['input']!r} is not one of {allowed}"

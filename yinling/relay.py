@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -38,7 +38,7 @@ class OutboxRelay:
         self._producer: KafkaProducer | None = None
 
     # -- lifecycle ---------------------------------------------------------
-    def start(self) -> "OutboxRelay":
+    def start(self) -> OutboxRelay:
         self._thread = threading.Thread(target=self.run, name=f"{self.service}-relay", daemon=True)
         self._thread.start()
         return self
@@ -61,7 +61,7 @@ class OutboxRelay:
             retry=retry_if_exception_type((KafkaError, OSError)),
             wait=wait_exponential(multiplier=0.2, max=5),
             before_sleep=lambda rs: log.warning("%s relay: broker unavailable (%s); retrying",
-                                                self.service, rs.outcome.exception()),
+                                                self.service, rs.outcome and rs.outcome.exception()),
         )
         for attempt in retrying:
             with attempt:
@@ -92,7 +92,7 @@ class OutboxRelay:
         producer.flush(timeout=30)
         acked: list[int] = []
         error: Exception | None = None
-        for row, future in zip(rows, futures):
+        for row, future in zip(rows, futures, strict=True):
             try:
                 future.get(timeout=0)
             except Exception as exc:  # noqa: BLE001 - stop at the first failure to keep order
@@ -100,13 +100,13 @@ class OutboxRelay:
                 break
             acked.append(row.id)
             metrics.EVENTS_PUBLISHED.labels(self.service, row.topic, row.ce_type).inc()
-            commit_time = row.ce_time if row.ce_time.tzinfo else row.ce_time.replace(tzinfo=timezone.utc)
+            commit_time = row.ce_time if row.ce_time.tzinfo else row.ce_time.replace(tzinfo=UTC)
             metrics.RELAY_PUBLISH_SECONDS.labels(self.service).observe(
-                max(0.0, (datetime.now(timezone.utc) - commit_time).total_seconds()))
+                max(0.0, (datetime.now(UTC) - commit_time).total_seconds()))
         if acked:
             with self.sessions.begin() as session:
                 session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(acked))
-                                .values(published_at=datetime.now(timezone.utc)))
+                                .values(published_at=datetime.now(UTC)))
         if error is not None:
             self._reset_producer()
             raise KafkaError(f"publish failed after {len(acked)} of {len(rows)}: {error}")

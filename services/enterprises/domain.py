@@ -5,16 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from services.enterprises.rules import day, not_after, registered_on, required_reason, required_text
 from yinling.credit_code import validate_credit_code
 from yinling.envelope import format_time
 from yinling.errors import ValidationError
 from yinling.territory import require_district
 from yinling.v1.enterprises_pb2 import (
-    AnnualStatistics, CorrectEnterpriseRequest, DistrictPeriod, Enterprise, MoveEnterpriseRequest,
-    RegisterEnterpriseRequest, ReportAnnualStatisticsRequest,
+    AnnualStatistics,
+    CorrectEnterpriseRequest,
+    DistrictPeriod,
+    Enterprise,
+    MoveEnterpriseRequest,
+    RegisterEnterpriseRequest,
+    ReportAnnualStatisticsRequest,
 )
-
-from services.enterprises.rules import day, not_after, registered_on, required_reason, required_text
 
 CORRECTABLE = ("name", "industry_cluster", "district")
 

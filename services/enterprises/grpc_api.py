@@ -2,18 +2,19 @@
 (enterprise records and regional statistics are public, not personal data)."""
 from __future__ import annotations
 
+from typing import TypeAlias
+
 import grpc
 from sqlalchemy.orm import sessionmaker
-
-from yinling.auth import STEWARD, require
-from yinling.v1 import enterprises_pb2 as pb
-from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryServicer
 
 from services.enterprises.handlers import EnterpriseHandlers
 from services.enterprises.queries import EnterpriseQueries
 from services.enterprises.statistics_handlers import StatisticsHandlers
+from yinling.auth import STEWARD, require
+from yinling.v1 import enterprises_pb2 as pb
+from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryServicer
 
-Ctx = grpc.ServicerContext
+Ctx: TypeAlias = grpc.ServicerContext
 
 
 class EnterpriseRegistry(EnterpriseRegistryServicer):

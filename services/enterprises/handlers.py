@@ -3,21 +3,20 @@ request_id answer commit together, or (on any error) nothing does."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.enterprises import domain, qualifications
+from services.enterprises.domain import Change
+from services.enterprises.store import EnterpriseHistory, EnterpriseRecord, kinds_column
 from yinling.aggregate_store import ChangeLog, run_command, update_versioned
 from yinling.credit_code import validate_credit_code
 from yinling.dates import today_in_city
 from yinling.errors import NotFound, ValidationError
 from yinling.topics import ENTERPRISE_EVENTS
 from yinling.v1.enterprises_pb2 import Enterprise, EnterpriseChanged
-
-from services.enterprises import domain, qualifications
-from services.enterprises.domain import Change
-from services.enterprises.store import EnterpriseHistory, EnterpriseRecord, kinds_column
 
 SOURCE = "/yinling/enterprises"
 CHANGES = ChangeLog(ENTERPRISE_EVENTS.name, SOURCE, "enterprise", EnterpriseHistory)
@@ -30,7 +29,7 @@ class EnterpriseHandlers:
 
     def register(self, request, actor: str) -> Enterprise:  # type: ignore[no-untyped-def]
         def body(s: Session) -> Enterprise:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             change = domain.register(request, today_in_city(now), now)
             code = change.enterprise.credit_code
             if s.get(EnterpriseRecord, code) is not None:
@@ -67,13 +66,13 @@ class EnterpriseHandlers:
                              lambda e, today, now: qualifications.revoke(e, request, today, now))
 
     def _execute(self, command: str, request, actor: str,  # type: ignore[no-untyped-def]
-                 apply: Callable[[Enterprise, object, datetime], Change]) -> Enterprise:
+                 apply: Callable[[Enterprise, date, datetime], Change]) -> Enterprise:
         def body(s: Session) -> Enterprise:
             code = validate_credit_code(request.credit_code)
             row = s.get(EnterpriseRecord, code)
             if row is None:
                 raise NotFound("enterprise", code)
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             change = apply(Enterprise.FromString(row.snapshot), today_in_city(now), now)
             update_versioned(s, EnterpriseRecord, "credit_code", code, row.version,
                              _columns(change.enterprise))

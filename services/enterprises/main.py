@@ -5,13 +5,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from services.enterprises.grpc_api import EnterpriseRegistry
+from services.enterprises.store import MODELS
 from yinling.config import Settings
 from yinling.grpc_server import ServiceBinding
 from yinling.service import serve_forever
 from yinling.v1.enterprises_pb2_grpc import add_EnterpriseRegistryServicer_to_server
-
-from services.enterprises.grpc_api import EnterpriseRegistry
-from services.enterprises.store import MODELS
 
 NAME = "enterprises"
 

@@ -3,17 +3,30 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from services.enterprises.domain import Change, next_snapshot
+from services.enterprises.rules import (
+    FIXED_VALIDITY,
+    HIGH_TECH,
+    INNOVATION_MODEL,
+    RENEWABLE,
+    TECH_SME,
+    day,
+    default_valid_until,
+    find,
+    holding,
+    next_qualification_id,
+    not_after,
+    registered_on,
+    require_kind,
+    required_reason,
+)
 from yinling.dates import add_years
 from yinling.errors import Conflict, ValidationError
 from yinling.v1.enterprises_pb2 import (
-    Enterprise, GrantQualificationRequest, RenewQualificationRequest,
+    Enterprise,
+    GrantQualificationRequest,
+    RenewQualificationRequest,
     RevokeQualificationRequest,
-)
-
-from services.enterprises.domain import Change, next_snapshot
-from services.enterprises.rules import (
-    FIXED_VALIDITY, HIGH_TECH, INNOVATION_MODEL, RENEWABLE, TECH_SME, day, default_valid_until, find,
-    holding, next_qualification_id, not_after, registered_on, require_kind, required_reason,
 )
 
 

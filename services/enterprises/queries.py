@@ -3,17 +3,20 @@ from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
 
+from services.enterprises.rules import require_kind
+from services.enterprises.store import EnterpriseHistory, EnterpriseRecord
 from yinling.aggregate_store import fetch_page
 from yinling.credit_code import validate_credit_code
 from yinling.errors import NotFound
 from yinling.history import history_rows
 from yinling.paging import next_token, page_bounds
 from yinling.territory import require_district
-from yinling.v1.enterprises_pb2 import (Enterprise, EnterpriseHistoryResponse,
-                                        ListEnterprisesRequest, ListEnterprisesResponse)
-
-from services.enterprises.rules import require_kind
-from services.enterprises.store import EnterpriseHistory, EnterpriseRecord
+from yinling.v1.enterprises_pb2 import (
+    Enterprise,
+    EnterpriseHistoryResponse,
+    ListEnterprisesRequest,
+    ListEnterprisesResponse,
+)
 
 
 class EnterpriseQueries:

@@ -6,11 +6,10 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
+from services.enterprises.rules import day, not_after, required_reason
 from yinling.errors import ValidationError
 from yinling.territory import CITY, DISTRICTS
 from yinling.v1.enterprises_pb2 import RegionalStatistic, ReportRegionalStatisticRequest
-
-from services.enterprises.rules import day, not_after, required_reason
 
 MEASURES = ("gdp", "rd_expenditure")
 UNIT = "CNY_10K"

@@ -3,23 +3,27 @@ the outbox event and the request_id answer commit together."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.enterprises import regional
+from services.enterprises.store import RegionalStatisticRecord, RegionalStatisticRevision
 from yinling.aggregate_store import run_command, update_versioned
 from yinling.dates import today_in_city
 from yinling.envelope import event_type
 from yinling.errors import Conflict
 from yinling.outbox import record_event
 from yinling.topics import STATISTICS_EVENTS
-from yinling.v1.enterprises_pb2 import (ListRegionalStatisticsRequest, RegionalStatistic,
-                                        ReportRegionalStatisticRequest, StatisticReported)
-
-from services.enterprises import regional
-from services.enterprises.store import RegionalStatisticRecord, RegionalStatisticRevision
+from yinling.v1.enterprises_pb2 import (
+    ListRegionalStatisticsRequest,
+    RegionalStatistic,
+    ReportRegionalStatisticRequest,
+    StatisticReported,
+)
 
 SOURCE = "/yinling/enterprises"
 
@@ -31,7 +35,7 @@ class StatisticsHandlers:
 
     def report(self, request: ReportRegionalStatisticRequest, actor: str) -> RegionalStatistic:
         def body(s: Session) -> RegionalStatistic:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             key = regional.key_of(regional.checked(request.statistic, today_in_city(now)))
             row = s.get(RegionalStatisticRecord, key)
             current = RegionalStatistic.FromString(row.snapshot) if row else None
@@ -74,6 +78,8 @@ class StatisticsHandlers:
             query = query.where(RegionalStatisticRecord.year == request.year)
         if request.measure:
             query = query.where(RegionalStatisticRecord.measure == request.measure)
-        order = [RegionalStatisticRecord.key] + ([model.revision] if request.include_revisions else [])  # type: ignore[attr-defined]
+        order: list[Any] = [RegionalStatisticRecord.key]
+        if request.include_revisions:
+            order.append(RegionalStatisticRevision.revision)
         with self.sessions() as s:
             return [RegionalStatistic.FromString(b) for b in s.scalars(query.order_by(*order))]

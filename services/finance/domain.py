@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from yinling.errors import Conflict, ValidationError
-from yinling.envelope import format_time
-from yinling.v1.finance_pb2 import (CorrectFinanceRequest, FinanceRecord, RecordFinanceRequest,
-                                    WithdrawFinanceRequest)
-
 from services.finance.rules import check_record, parse_amount
+from yinling.envelope import format_time
+from yinling.errors import Conflict, ValidationError
+from yinling.v1.finance_pb2 import (
+    CorrectFinanceRequest,
+    FinanceRecord,
+    RecordFinanceRequest,
+    WithdrawFinanceRequest,
+)
 
 # Request field name -> record field; "amount" is the plain-language alias of amount_fen.
 CORRECTABLE = {"amount_fen": "amount_fen", "amount": "amount_fen", "granted_on": "granted_on",

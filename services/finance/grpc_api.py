@@ -13,13 +13,12 @@ from collections.abc import Callable
 import grpc
 from sqlalchemy.orm import sessionmaker
 
+from services.finance.handlers import FinanceCommands
+from services.finance.queries import Filters, FinanceQueries
 from yinling.auth import STEWARD, caller_of, require
 from yinling.paging import next_token, page_bounds
 from yinling.v1 import finance_pb2 as pb
 from yinling.v1.finance_pb2_grpc import FinanceRegistryServicer
-
-from services.finance.handlers import FinanceCommands
-from services.finance.queries import FinanceQueries, Filters
 
 REDACTED_METADATA = "yinling-redacted"
 

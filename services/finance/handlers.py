@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.finance import domain
+from services.finance.store import FinanceHistoryRow, FinanceRow, columns_of, listing_key
 from yinling.aggregate_store import ChangeLog, run_command, update_versioned
 from yinling.dates import today_in_city
 from yinling.errors import NotFound, ValidationError
 from yinling.topics import FINANCE_EVENTS
-from yinling.v1.finance_pb2 import (CorrectFinanceRequest, FinanceChanged, FinanceRecord,
-                                    RecordFinanceRequest, WithdrawFinanceRequest)
-
-from services.finance import domain
-from services.finance.store import FinanceHistoryRow, FinanceRow, columns_of, listing_key
+from yinling.v1.finance_pb2 import (
+    CorrectFinanceRequest,
+    FinanceChanged,
+    FinanceRecord,
+    RecordFinanceRequest,
+    WithdrawFinanceRequest,
+)
 
 SOURCE = "/yinling/finance"
 CHANGES = ChangeLog(FINANCE_EVENTS.name, SOURCE, "finance", FinanceHistoryRow)
@@ -28,7 +32,7 @@ Decide = Callable[[Session, datetime], tuple[domain.Change, int | None]]
 
 
 def _utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class FinanceCommands:

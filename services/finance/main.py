@@ -5,14 +5,13 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from services.finance.grpc_api import FinanceServicer
+from services.finance.store import MODELS
 from yinling.config import Settings
 from yinling.grpc_server import ServiceBinding
 from yinling.service import serve_forever
 from yinling.v1.finance_pb2 import DESCRIPTOR
 from yinling.v1.finance_pb2_grpc import add_FinanceRegistryServicer_to_server
-
-from services.finance.grpc_api import FinanceServicer
-from services.finance.store import MODELS
 
 NAME = "finance"
 

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import sessionmaker
 
+from services.finance.rules import KINDS
+from services.finance.store import FinanceHistoryRow, FinanceRow
 from yinling.aggregate_store import fetch_page
 from yinling.credit_code import validate_credit_code
 from yinling.errors import NotFound, ValidationError
@@ -14,9 +16,6 @@ from yinling.territory import require_district
 from yinling.v1.common_pb2 import HistoryEntry
 from yinling.v1.finance_pb2 import FinanceRecord
 
-from services.finance.rules import KINDS
-from services.finance.store import FinanceHistoryRow, FinanceRow
-
 
 @dataclass(frozen=True)
 class Filters:
@@ -24,7 +23,7 @@ class Filters:
     enterprise_credit_code: str = ""
     district: str = ""
 
-    def checked(self) -> "Filters":
+    def checked(self) -> Filters:
         """A filter naming something that cannot exist is a mistake worth telling the caller."""
         if self.kind and self.kind not in KINDS:
             raise ValidationError("kind", f"unknown kind {self.kind!r}; "

@@ -23,7 +23,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import faust
@@ -61,7 +61,7 @@ def envelopes_of(events: list[Any], topic: str) -> list[Envelope]:
 
 
 def observe(envelopes: list[Envelope], topic: str) -> None:
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for env in envelopes:
         metrics.EVENTS_CONSUMED.labels(SERVICE, topic, env.type).inc()
         metrics.INDICATOR_UPDATE_SECONDS.observe(max(0.0, (now - env.time).total_seconds()))
@@ -109,7 +109,8 @@ def create_app(settings: Settings, bootstrap: str, apply_batch: Callable[[list[E
 def _consumer(topic: str, in_db_thread: Callable[..., Any],
               apply_batch: Callable[[list[Envelope], str], int]) -> Callable[[Any], Any]:
     async def consume(stream: faust.StreamT) -> None:
-        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):
+        # take_events exists on faust-streaming's Stream but not on its StreamT protocol.
+        async for events in stream.take_events(BATCH_MAX, within=BATCH_WITHIN_S):  # type: ignore[attr-defined]
             envelopes = envelopes_of(list(events), topic)
             if envelopes:
                 changed = await in_db_thread(apply_batch, envelopes, topic)

@@ -1,7 +1,7 @@
 """Builders of source snapshots and their envelopes: for tests, audits and demonstrations."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from google.protobuf.message import Message
 
@@ -86,7 +86,7 @@ def envelope(record: Message, event_id: str | None = None) -> Envelope:
     else:
         raise TypeError(type(record).__name__)
     return Envelope(id=event_id or new_event_id(), source=f"/yinling/{domain}",
-                    type=event_type(domain, "changed"), time=datetime.now(timezone.utc),
+                    type=event_type(domain, "changed"), time=datetime.now(UTC),
                     subject=key, key=key, data=payload.SerializeToString(),
                     data_schema=f"urn:proto:{payload.DESCRIPTOR.full_name}",
                     sequence=int(record.version))

@@ -20,7 +20,8 @@ def expected_at(plan: Plan, baseline: Decimal, target: Decimal, target_date: dat
     return baseline + (target - baseline) * share
 
 
-def status_of(value: Decimal | None, expected: Decimal, tolerance: Decimal) -> int:
+def status_of(value: Decimal | None, expected: Decimal,
+              tolerance: Decimal) -> pb.IndicatorStatus:
     if value is None:
         return pb.INDICATOR_STATUS_UNSPECIFIED
     if value > expected * (1 + tolerance):

@@ -4,14 +4,21 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.indicators.decode import Snapshot
 from services.indicators.facts import DistrictPeriod, Fact, facts_of, periods_of
-from services.indicators.projection import (AggregateVersion, DistrictPeriodRow, FactRow,
-                                            ProcessedEvent, fact_of, fact_values)
+from services.indicators.projection import (
+    AggregateVersion,
+    DistrictPeriodRow,
+    FactRow,
+    ProcessedEvent,
+    fact_of,
+    fact_values,
+)
 
 CHUNK = 500
 
@@ -65,7 +72,7 @@ def newer(session: Session, snapshots: list[Snapshot]) -> list[Snapshot]:
     if new:
         session.execute(insert(AggregateVersion), new)
     if moved:
-        table = AggregateVersion.__table__
+        table = cast(Table, AggregateVersion.__table__)
         session.execute(update(table).where(table.c.aggregate == bindparam("a"),
                                             table.c.aggregate_id == bindparam("a_id"))
                         .values(version=bindparam("v")), moved)
@@ -109,7 +116,7 @@ def _replace_periods(session: Session, group: list[Snapshot], touched: Touched) 
             old[row.credit_code].add(DistrictPeriod(row.credit_code, row.district, row.valid_from,
                                                     row.valid_until))
         session.execute(delete(DistrictPeriodRow).where(DistrictPeriodRow.credit_code.in_(part)))
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in group:
         periods = periods_of(s.record)
         if set(periods) != old.get(s.aggregate_id, set()):

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from google.protobuf.message import Message
 
-from services.indicators.samples import enterprise, finance, platform, qualification as q, statistic, talent
+from services.indicators.samples import enterprise, finance, platform, statistic, talent
+from services.indicators.samples import qualification as q
 
 E1, E2, E3, E4, E5 = (f"9144070000000000{n:02d}" for n in range(1, 6))
 PENGJIANG, JIANGHAI, XINHUI, TAISHAN, KAIPING, HESHAN, ENPING = (

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import grpc
 from sqlalchemy import select, update
@@ -41,7 +41,7 @@ class Forwarder:
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="ingest-forwarder", daemon=True)
 
-    def start(self) -> "Forwarder":
+    def start(self) -> Forwarder:
         self._thread.start()
         return self
 
@@ -72,7 +72,7 @@ class Forwarder:
             refusal = self._send(row, reason)
             with self.sessions.begin() as session:
                 session.execute(update(BatchRow).where(BatchRow.id == row.id).values(
-                    forwarded_at=datetime.now(timezone.utc), refusal=refusal))
+                    forwarded_at=datetime.now(UTC), refusal=refusal))
         return len(pending)
 
     def _send(self, row: BatchRow, reason: str) -> str:

@@ -5,7 +5,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import asdict
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,7 +38,7 @@ def ingest_table(sessions: sessionmaker, request: pb.IngestTableRequest, actor: 
     with sessions.begin() as session:
         batch = Batch(id=batch_id, table=request.table, sha256=hashlib.sha256(request.content).hexdigest(),
                       content=request.content, source=request.source, reason=request.reason,
-                      actor=actor, accepted_at=datetime.now(timezone.utc), rows=len(rows))
+                      actor=actor, accepted_at=datetime.now(UTC), rows=len(rows))
         session.add(batch)
         # A row without reported_on was reported when the batch came in.
         received = today_in_city().isoformat()

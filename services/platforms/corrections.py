@@ -2,15 +2,18 @@
 and refused when the corrected record would no longer be valid."""
 from __future__ import annotations
 
+from services.platforms.domain import next_version
+from services.platforms.kinds import require_kind
+from services.platforms.record import (
+    clean_credit_code,
+    require_reason,
+    require_text,
+    validate_record,
+)
 from yinling.dates import iso, parse_date
 from yinling.errors import ValidationError
 from yinling.territory import require_district
 from yinling.v1.platforms_pb2 import Platform
-
-from services.platforms.domain import next_version
-from services.platforms.kinds import require_kind
-from services.platforms.record import (clean_credit_code, require_reason, require_text,
-                                       validate_record)
 
 CORRECTABLE = ("name", "host_organisation", "host_credit_code", "district", "industry_cluster",
                "kind", "registered_on")

@@ -7,14 +7,23 @@ from __future__ import annotations
 
 from datetime import date
 
+from services.platforms.kinds import require_kind, require_level_for
+from services.platforms.record import (
+    clean_credit_code,
+    require_reason,
+    require_text,
+    validate_record,
+)
 from yinling.dates import iso, parse_date, require_order
 from yinling.errors import Conflict, ValidationError
-from yinling.v1.platforms_pb2 import (AccreditationPeriod, Evaluation, Platform, PlatformStatus,
-                                      RegisterPlatformRequest)
-
-from services.platforms.kinds import require_kind, require_level_for
-from services.platforms.record import (clean_credit_code, require_reason, require_text,
-                                       validate_record)
+from yinling.v1.platforms_pb2 import (
+    AccreditationPeriod,
+    Evaluation,
+    Platform,
+    PlatformLevel,
+    PlatformStatus,
+    RegisterPlatformRequest,
+)
 
 UNDER_CONSTRUCTION = PlatformStatus.PLATFORM_STATUS_UNDER_CONSTRUCTION
 ACCREDITED = PlatformStatus.PLATFORM_STATUS_ACCREDITED
@@ -52,7 +61,7 @@ def register(cmd: RegisterPlatformRequest, platform_id: str, now: str) -> tuple[
     return p, "registered"
 
 
-def accredit(p: Platform, level: int, accredited_on: str, now: str) -> tuple[Platform, str]:
+def accredit(p: Platform, level: PlatformLevel, accredited_on: str, now: str) -> tuple[Platform, str]:
     if p.status == ACCREDITED:
         raise Conflict("status", "the platform is already accredited; change its level instead")
     require_level_for(require_kind(p.kind), level)
@@ -93,7 +102,7 @@ def evaluate(p: Platform, year: int, grade: str, evaluated_on: str, now: str) ->
     return new, "evaluated"
 
 
-def change_level(p: Platform, level: int, effective_on: str, reason: str,
+def change_level(p: Platform, level: PlatformLevel, effective_on: str, reason: str,
                  now: str) -> tuple[Platform, str]:
     require_reason(reason)
     if p.status != ACCREDITED:

@@ -7,14 +7,13 @@ from collections.abc import Callable
 import grpc
 from sqlalchemy.orm import sessionmaker
 
-from yinling.auth import STEWARD, require
-from yinling.v1 import platforms_pb2 as pb
-from yinling.v1.platforms_pb2_grpc import PlatformRegistryServicer
-
 from services.platforms import domain
 from services.platforms.corrections import correct
 from services.platforms.handlers import PlatformCommands
 from services.platforms.queries import PlatformQueries
+from yinling.auth import STEWARD, require
+from yinling.v1 import platforms_pb2 as pb
+from yinling.v1.platforms_pb2_grpc import PlatformRegistryServicer
 
 
 class PlatformRegistry(PlatformRegistryServicer):

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.platforms import store
 from yinling.aggregate_store import ChangeLog, run_command
 from yinling.envelope import format_time
 from yinling.errors import Conflict
 from yinling.topics import PLATFORM_EVENTS
 from yinling.v1.platforms_pb2 import Platform, PlatformChanged
-
-from services.platforms import store
 
 SOURCE = "/yinling/platforms"
 CHANGES = ChangeLog(PLATFORM_EVENTS.name, SOURCE, "platform", store.PlatformHistoryRow)
@@ -44,7 +43,7 @@ class PlatformCommands:
     def _run(self, request_id: str, command: str, actor: str, reason: str, platform_id: str | None,
              apply: Change, corrected: tuple[str, ...] = ()) -> Platform:
         def body(s: Session) -> Platform:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             current = store.load(s, platform_id) if platform_id else Platform()
             new, what = apply(current, format_time(now))
             (store.save if platform_id else store.insert)(s, new)

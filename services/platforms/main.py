@@ -5,13 +5,12 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from services.platforms.grpc_api import PlatformRegistry
+from services.platforms.store import MODELS
 from yinling.config import Settings
 from yinling.grpc_server import ServiceBinding
 from yinling.service import serve_forever
 from yinling.v1.platforms_pb2_grpc import add_PlatformRegistryServicer_to_server
-
-from services.platforms.grpc_api import PlatformRegistry
-from services.platforms.store import MODELS
 
 NAME = "platforms"
 SERVICE = "yinling.v1.PlatformRegistry"

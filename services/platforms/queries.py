@@ -3,17 +3,22 @@ from __future__ import annotations
 
 from sqlalchemy.orm import sessionmaker
 
+from services.platforms import store
+from services.platforms.kinds import require_kind
+from services.platforms.store import PlatformHistoryRow, PlatformRecord
 from yinling.aggregate_store import fetch_page
 from yinling.errors import NotFound, ValidationError
 from yinling.history import history_rows
 from yinling.paging import next_token, page_bounds
 from yinling.territory import require_district
-from yinling.v1.platforms_pb2 import (ListPlatformsRequest, ListPlatformsResponse, Platform,
-                                      PlatformHistoryResponse, PlatformLevel, PlatformStatus)
-
-from services.platforms import store
-from services.platforms.kinds import require_kind
-from services.platforms.store import PlatformHistoryRow, PlatformRecord
+from yinling.v1.platforms_pb2 import (
+    ListPlatformsRequest,
+    ListPlatformsResponse,
+    Platform,
+    PlatformHistoryResponse,
+    PlatformLevel,
+    PlatformStatus,
+)
 
 
 class PlatformQueries:

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import unicodedata
 
+from services.platforms.kinds import require_kind, require_level_for
 from yinling.credit_code import validate_credit_code
 from yinling.dates import parse_date, require_order
 from yinling.errors import ValidationError
 from yinling.territory import require_district
 from yinling.v1.platforms_pb2 import Platform, PlatformStatus
-
-from services.platforms.kinds import require_kind, require_level_for
 
 MAX_TEXT = 200
 

@@ -1,18 +1,16 @@
 """Tables of the platform registry: the current record per platform and its full history."""
 from __future__ import annotations
 
-from sqlalchemy import (BigInteger, Integer, LargeBinary, String, Text, UniqueConstraint,
-                        select)
+from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from services.platforms.record import normalise
 from yinling.aggregate_store import update_versioned
 from yinling.db import Base
 from yinling.errors import NotFound, ValidationError
 from yinling.history import HistoryColumns
 from yinling.v1.platforms_pb2 import Platform
-
-from services.platforms.record import normalise
 
 
 class PlatformRecord(Base):

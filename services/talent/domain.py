@@ -8,15 +8,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from services.talent.personal import (
+    require_no_personal_data,
+    split_members,
+    subject_of,
+    validate_person,
+)
 from yinling.credit_code import validate_credit_code
 from yinling.dates import parse_date, require_order
 from yinling.errors import Conflict, ValidationError
 from yinling.territory import require_district
-from yinling.v1.talent_pb2 import (CorrectTalentRequest, EndTalentRequest, RegisterTalentRequest,
-                                   TalentPerson, TalentRecord)
-
-from services.talent.personal import (require_no_personal_data, split_members, subject_of,
-                                      validate_person)
+from yinling.v1.talent_pb2 import (
+    CorrectTalentRequest,
+    EndTalentRequest,
+    RegisterTalentRequest,
+    TalentPerson,
+    TalentRecord,
+)
 
 TEAMS = frozenset({"innovation_team", "entrepreneurship_team", "scientist_team"})
 INDIVIDUALS = frozenset({"leading_talent", "young_talent", "high_level_talent"})

@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import grpc
 
+from services.talent.handlers import TalentHandlers
+from services.talent.queries import TalentQueries
 from yinling.auth import PERSONAL_DATA, STEWARD, require
 from yinling.v1 import talent_pb2 as pb
 from yinling.v1 import talent_pb2_grpc
-
-from services.talent.handlers import TalentHandlers
-from services.talent.queries import TalentQueries
 
 
 class TalentServicer(talent_pb2_grpc.TalentRegistryServicer):

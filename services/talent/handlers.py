@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from services.talent import domain
+from services.talent.identity import pseudonym
+from services.talent.store import TalentHistoryRow, TalentPersonRow, TalentRow
 from yinling.aggregate_store import ChangeLog, run_command, update_versioned
 from yinling.envelope import format_time
 from yinling.errors import Conflict, NotFound, ValidationError
 from yinling.topics import TALENT_EVENTS
-from yinling.v1.talent_pb2 import (CorrectTalentRequest, EndTalentRequest, RegisterTalentRequest,
-                                   TalentChanged, TalentPerson, TalentRecord)
-
-from services.talent import domain
-from services.talent.identity import pseudonym
-from services.talent.store import TalentHistoryRow, TalentPersonRow, TalentRow
+from yinling.v1.talent_pb2 import (
+    CorrectTalentRequest,
+    EndTalentRequest,
+    RegisterTalentRequest,
+    TalentChanged,
+    TalentPerson,
+    TalentRecord,
+)
 
 SOURCE = "/yinling/talent"
 CHANGES = ChangeLog(TALENT_EVENTS.name, SOURCE, "talent", TalentHistoryRow)
@@ -72,7 +77,7 @@ class TalentHandlers:
     def _run(self, command: str, request_id: str, actor: str, reason: str,
              apply: Callable[[Session, datetime], domain.Outcome]) -> TalentRecord:
         def body(s: Session) -> TalentRecord:
-            now = datetime.now(timezone.utc)
+            now = datetime.now(UTC)
             out = apply(s, now)
             self._write(s, out, actor, reason, now)
             return out.record

@@ -5,16 +5,15 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
-from yinling.config import Settings
-from yinling.grpc_server import ServiceBinding
-from yinling.service import serve_forever
-from yinling.v1 import talent_pb2_grpc
-
 from services.talent.grpc_api import TalentServicer
 from services.talent.handlers import TalentHandlers
 from services.talent.identity import pseudonym_key
 from services.talent.queries import TalentQueries
 from services.talent.store import MODELS
+from yinling.config import Settings
+from yinling.grpc_server import ServiceBinding
+from yinling.service import serve_forever
+from yinling.v1 import talent_pb2_grpc
 
 NAME = "talent"
 

@@ -6,10 +6,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from services.talent.identity import person_subject, team_subject, validate_identity_number
 from yinling.errors import ValidationError
 from yinling.v1.talent_pb2 import TalentPerson
-
-from services.talent.identity import person_subject, team_subject, validate_identity_number
 
 MAX_NAME = 200
 _PHONE = re.compile(r"^\+?[0-9][0-9 ()\-]{5,24}$")

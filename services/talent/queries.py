@@ -2,17 +2,23 @@
 the caller is allowed to read it; lists and history are pseudonymous."""
 from __future__ import annotations
 
+import builtins
+
 from sqlalchemy.orm import sessionmaker
 
+from services.talent.store import TalentHistoryRow, TalentPersonRow, TalentRow
 from yinling.aggregate_store import fetch_page
 from yinling.errors import NotFound
 from yinling.history import history_rows
 from yinling.paging import next_token, page_bounds
 from yinling.v1.common_pb2 import HistoryEntry
-from yinling.v1.talent_pb2 import (ListTalentRequest, ListTalentResponse, TalentDetail,
-                                   TalentPerson, TalentRecord)
-
-from services.talent.store import TalentHistoryRow, TalentPersonRow, TalentRow
+from yinling.v1.talent_pb2 import (
+    ListTalentRequest,
+    ListTalentResponse,
+    TalentDetail,
+    TalentPerson,
+    TalentRecord,
+)
 
 
 class TalentQueries:
@@ -44,7 +50,7 @@ class TalentQueries:
         return ListTalentResponse(records=records,
                                   next_page_token=next_token(offset, limit, total), total=total)
 
-    def history(self, record_id: str) -> list[HistoryEntry]:
+    def history(self, record_id: str) -> builtins.list[HistoryEntry]:  # list: the method above
         with self.sessions() as s:
             if s.get(TalentRow, record_id.strip()) is None:
                 raise NotFound("talent record", record_id)

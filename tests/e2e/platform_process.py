@@ -82,7 +82,7 @@ class PlatformProcess:
                    PYTHONUNBUFFERED="1")
         return env
 
-    def start(self, timeout_s: float = 120.0) -> "PlatformProcess":
+    def start(self, timeout_s: float = 120.0) -> PlatformProcess:
         """Start and block until the supervisor prints its ready line."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
         runs = len(list(self.data_dir.glob("up-*.out")))

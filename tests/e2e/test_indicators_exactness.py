@@ -12,8 +12,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from indicator_streams import PLAN, expected_platform_counts, platform_stream, publish, start_worker, \
-    stop_worker, wait_until, worker_env
+from indicator_streams import (
+    PLAN,
+    expected_platform_counts,
+    platform_stream,
+    publish,
+    start_worker,
+    stop_worker,
+    wait_until,
+    worker_env,
+)
 from services.indicators.engine import compute_from_snapshots
 from services.indicators.projection import ProcessedEvent
 from services.indicators.runtime import IndicatorRuntime, open_runtime

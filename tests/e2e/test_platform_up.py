@@ -19,8 +19,8 @@ from typing import Any
 
 import grpc
 import pytest
-
 from platform_process import PlatformProcess, metric_samples
+
 from yinling.auth import bearer
 from yinling.v1 import indicators_pb2 as ipb
 from yinling.v1 import platforms_pb2 as ppb
@@ -98,7 +98,7 @@ class Snapshot:
     feed: dict[str, Any]               # GET /api/v1/indicators and /api/v1/platforms
 
     @classmethod
-    def read(cls, up: PlatformProcess) -> "Snapshot":
+    def read(cls, up: PlatformProcess) -> Snapshot:
         with grpc.insecure_channel(up.address("indicators.grpc")) as channel:
             values = IndicatorServiceStub(channel).List(ipb.ListIndicatorsRequest(), timeout=10).values
         rows = [{"plan_id": v.plan_id, "indicator_id": v.indicator_id, "territory": v.territory,

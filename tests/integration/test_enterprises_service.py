@@ -10,6 +10,8 @@ import grpc
 import pytest
 from kafka import KafkaConsumer
 
+from services.enterprises.main import bindings
+from services.enterprises.store import MODELS
 from yinling.auth import bearer
 from yinling.broker import free_port
 from yinling.config import Settings
@@ -21,9 +23,6 @@ from yinling.topics import ENTERPRISE_EVENTS, STATISTICS_EVENTS
 from yinling.v1 import enterprises_pb2 as pb
 from yinling.v1.common_pb2 import PageRequest
 from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryStub
-
-from services.enterprises.main import bindings
-from services.enterprises.store import MODELS
 
 STEWARD = bearer("dev-steward")
 

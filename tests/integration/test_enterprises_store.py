@@ -7,13 +7,12 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import IntegrityError
 
+from services.enterprises.handlers import EnterpriseHandlers
+from services.enterprises.store import MODELS, EnterpriseHistory, EnterpriseRecord
 from yinling.aggregate_store import update_versioned
 from yinling.db import create_schema, make_engine, make_sessionmaker
 from yinling.errors import Conflict
 from yinling.v1.enterprises_pb2 import MoveEnterpriseRequest, RegisterEnterpriseRequest
-
-from services.enterprises.handlers import EnterpriseHandlers
-from services.enterprises.store import MODELS, EnterpriseHistory, EnterpriseRecord
 
 CODE = "914403001922038216"
 

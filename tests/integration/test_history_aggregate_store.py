@@ -3,7 +3,7 @@ answered once, stale versions refused, history row tied to its outbox event, pag
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import BigInteger, LargeBinary, String, func, select
@@ -54,7 +54,7 @@ def add_widget(s: Session, widget_id: str, change: str = "made") -> Snap:
     snap = Snap(version=1, change=change)
     s.add(Widget(id=widget_id, version=1, snapshot=snap.SerializeToString()))
     CHANGES.record(s, key=widget_id, snapshot=snap, version=1, change=change, actor="a",
-                   reason="", corrected=(), payload=snap, at=datetime.now(timezone.utc))
+                   reason="", corrected=(), payload=snap, at=datetime.now(UTC))
     return snap
 
 

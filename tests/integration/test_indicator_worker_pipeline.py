@@ -14,8 +14,19 @@ import grpc
 import pytest
 from kafka import KafkaConsumer
 
-from indicator_streams import PLAN, accredited, platform_event, publish, quiet_days, revoked, \
-    start_worker, stop_worker, wait_until, was_processed, worker_env
+from indicator_streams import (
+    PLAN,
+    accredited,
+    platform_event,
+    publish,
+    quiet_days,
+    revoked,
+    start_worker,
+    stop_worker,
+    wait_until,
+    was_processed,
+    worker_env,
+)
 from services.indicators.main import start
 from yinling.broker import EmbeddedBroker
 from yinling.config import Settings

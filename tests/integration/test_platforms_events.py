@@ -7,6 +7,7 @@ import time
 import grpc
 from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
 from cloudevents.core.formats.json import JSONFormat
+from test_platforms_service import envelopes, records_of, register
 
 from services.platforms.main import MODELS, bindings
 from yinling.auth import bearer
@@ -15,8 +16,6 @@ from yinling.config import Settings
 from yinling.service import start_service
 from yinling.v1 import platforms_pb2 as pb
 from yinling.v1.platforms_pb2_grpc import PlatformRegistryStub
-
-from test_platforms_service import envelopes, records_of, register
 
 STEWARD = bearer("dev-steward")
 

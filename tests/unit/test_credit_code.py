@@ -4,7 +4,10 @@ from __future__ import annotations
 import pytest
 
 from yinling.credit_code import (
-    check_character, make_credit_code, org_check_character, validate_credit_code,
+    check_character,
+    make_credit_code,
+    org_check_character,
+    validate_credit_code,
 )
 from yinling.errors import ValidationError
 
@@ -98,3 +101,9 @@ def test_made_codes_carry_division_and_are_valid() -> None:
 def test_making_a_code_with_excluded_letter_fails() -> None:
     with pytest.raises(ValidationError):
         make_credit_code("440704", "1234567O")
+
+
+def test_making_a_code_with_a_short_division_names_the_division() -> None:
+    with pytest.raises(ValidationError) as info:
+        make_credit_code("44070", 12345678)
+    assert info.value.field == "division"

@@ -1,21 +1,23 @@
 """Enterprise commands as pure functions: registration, moves, corrections, annual statistics."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
+from services.enterprises import domain
 from yinling.credit_code import make_credit_code
 from yinling.errors import ValidationError
 from yinling.v1.enterprises_pb2 import (
-    AnnualStatistics, CorrectEnterpriseRequest, MoveEnterpriseRequest, RegisterEnterpriseRequest,
+    AnnualStatistics,
+    CorrectEnterpriseRequest,
+    MoveEnterpriseRequest,
+    RegisterEnterpriseRequest,
     ReportAnnualStatisticsRequest,
 )
 
-from services.enterprises import domain
-
 TODAY = date(2024, 6, 30)
-AT = datetime(2024, 6, 30, 8, tzinfo=timezone.utc)
+AT = datetime(2024, 6, 30, 8, tzinfo=UTC)
 CODE = make_credit_code("440703", 11112222)
 
 

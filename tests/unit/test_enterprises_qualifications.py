@@ -1,20 +1,23 @@
 """Qualifications as pure functions: validity rules, renewal on the boundary, revocation."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
-from yinling.credit_code import make_credit_code
-from yinling.errors import Conflict, ValidationError
-from yinling.v1.enterprises_pb2 import (GrantQualificationRequest, RegisterEnterpriseRequest,
-                                        RenewQualificationRequest, RevokeQualificationRequest)
-
 from services.enterprises import domain, qualifications
 from services.enterprises.rules import counts_on
+from yinling.credit_code import make_credit_code
+from yinling.errors import Conflict, ValidationError
+from yinling.v1.enterprises_pb2 import (
+    GrantQualificationRequest,
+    RegisterEnterpriseRequest,
+    RenewQualificationRequest,
+    RevokeQualificationRequest,
+)
 
 TODAY = date(2025, 6, 30)
-AT = datetime(2025, 6, 30, 8, tzinfo=timezone.utc)
+AT = datetime(2025, 6, 30, 8, tzinfo=UTC)
 
 
 def enterprise():  # type: ignore[no-untyped-def]

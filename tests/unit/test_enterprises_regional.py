@@ -5,10 +5,9 @@ from datetime import date
 
 import pytest
 
+from services.enterprises import regional
 from yinling.errors import ValidationError
 from yinling.v1.enterprises_pb2 import RegionalStatistic, ReportRegionalStatisticRequest
-
-from services.enterprises import regional
 
 TODAY = date(2024, 6, 30)
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -11,7 +11,7 @@ def test_event_types_are_versioned_under_the_city_namespace():
 
 def test_envelope_survives_a_round_trip_through_kafka_headers():
     env = Envelope(id="e-1", source="/yinling/platforms", type=event_type("platform", "revoked"),
-                   time=datetime(2024, 6, 30, 16, 0, tzinfo=timezone.utc), subject="p-1", key="p-1",
+                   time=datetime(2024, 6, 30, 16, 0, tzinfo=UTC), subject="p-1", key="p-1",
                    data=b"\x01\x02", data_schema="urn:proto:yinling.v1.PlatformChanged", sequence=7)
     back = Envelope.from_record(b"p-1", b"\x01\x02", env.headers())
     assert back == env

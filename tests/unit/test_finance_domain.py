@@ -1,18 +1,21 @@
 """Pure rules of finance records: recording, withdrawing, correcting."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
 from services.finance import domain
 from yinling.credit_code import make_credit_code
 from yinling.errors import Conflict, ValidationError
-from yinling.v1.finance_pb2 import (CorrectFinanceRequest, RecordFinanceRequest,
-                                    WithdrawFinanceRequest)
+from yinling.v1.finance_pb2 import (
+    CorrectFinanceRequest,
+    RecordFinanceRequest,
+    WithdrawFinanceRequest,
+)
 
 TODAY = date(2024, 6, 30)
-AT = datetime(2024, 6, 30, 8, 0, tzinfo=timezone.utc)
+AT = datetime(2024, 6, 30, 8, 0, tzinfo=UTC)
 CODE = make_credit_code("440703", 12345678)
 
 

@@ -1,7 +1,7 @@
 """History rows of the kernel: what a service writes comes back as the same HistoryEntry."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
@@ -10,7 +10,7 @@ from yinling.db import Base
 from yinling.history import HistoryColumns
 from yinling.v1.common_pb2 import HistoryEntry
 
-AT = datetime(2023, 5, 4, 3, 2, 1, 123456, tzinfo=timezone.utc)
+AT = datetime(2023, 5, 4, 3, 2, 1, 123456, tzinfo=UTC)
 
 
 class CsvHistory(Base, HistoryColumns):

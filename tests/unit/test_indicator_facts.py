@@ -5,7 +5,14 @@ from datetime import date
 from decimal import Decimal
 
 from services.indicators.facts import facts_of, periods_of
-from services.indicators.samples import enterprise, finance, platform, qualification, statistic, talent
+from services.indicators.samples import (
+    enterprise,
+    finance,
+    platform,
+    qualification,
+    statistic,
+    talent,
+)
 
 
 def test_each_accreditation_period_is_one_fact_with_its_level() -> None:

@@ -7,8 +7,12 @@ from services.talent import domain
 from services.talent.identity import check_character, person_subject, pseudonym
 from yinling.credit_code import make_credit_code
 from yinling.errors import Conflict, ValidationError
-from yinling.v1.talent_pb2 import (CorrectTalentRequest, EndTalentRequest, RegisterTalentRequest,
-                                   TalentPerson)
+from yinling.v1.talent_pb2 import (
+    CorrectTalentRequest,
+    EndTalentRequest,
+    RegisterTalentRequest,
+    TalentPerson,
+)
 
 AT = "2024-03-01T00:00:00Z"
 ENTERPRISE = make_credit_code("440703", 12345678)

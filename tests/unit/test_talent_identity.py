@@ -3,8 +3,13 @@ from __future__ import annotations
 
 import pytest
 
-from services.talent.identity import (check_character, person_subject, pseudonym, team_subject,
-                                      validate_identity_number)
+from services.talent.identity import (
+    check_character,
+    person_subject,
+    pseudonym,
+    team_subject,
+    validate_identity_number,
+)
 from yinling.errors import ValidationError
 
 KEY = b"unit-test-key"
