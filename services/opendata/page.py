@@ -5,6 +5,7 @@ passed through html.escape; nothing reaches the page unescaped.
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -90,15 +91,28 @@ def progress_cell(row: Mapping[str, Any]) -> str:
             f'<span class="pct">{e(percent)}</span></td>')
 
 
+_DECIMAL = re.compile(r"^(-?)(\d+)(\.\d+)?$")
+
+
+def grouped(text: str) -> str:
+    """Thousands separators for people ("1,054,340,000.00"), by text so no digit is lost;
+    the CSV and JSON keep the plain exact decimal."""
+    match = _DECIMAL.match(text)
+    if not match:
+        return text
+    sign, whole, fraction = match.groups()
+    return f"{sign}{int(whole):,}{fraction or ''}"
+
+
 def indicator_tr(row: Mapping[str, Any]) -> str:
     zh, en = status_text(str(row.get("status", "")))
-    value = row.get("value") or "—"
+    value = grouped(str(row.get("value") or "—"))
     note = f'<span class="note">{e(row["note"])}</span>' if row.get("note") else ""
     return (
         f'<tr id="{e(row.get("indicator_id"))}">'
         f'<th scope="row">{e(row.get("name_zh"))}<span>{e(row.get("name_en"))}</span></th>'
         f'<td class="num">{e(value)}{note}</td><td>{e(row.get("unit"))}</td>'
-        f'<td class="num">{e(row.get("target") or "—")}</td>{progress_cell(row)}'
+        f'<td class="num">{e(grouped(str(row.get("target") or "—")))}</td>{progress_cell(row)}'
         f'<td><span class="status status-{e(row.get("status"))}">{e(zh)} {e(en)}</span></td>'
         f'<td>{e(row.get("as_of"))}</td></tr>')
 

@@ -44,7 +44,7 @@ def test_the_browser_shows_every_city_indicator_with_value_target_and_status(fee
     assert rows["研发经费投入强度 R&D intensity"] == [
         "1.65", "%", "3.3", "50% 50%", "按计划 on track", "2023-12-31"]
     assert rows["省级以上科技创新平台 Provincial platforms"][4] == "领先 ahead"
-    assert rows["高新技术企业 High-tech enterprises"][:2] == ["1050", "enterprises"]
+    assert rows["高新技术企业 High-tech enterprises"][:3] == ["1,050", "enterprises", "3,000"]
     assert rows["高新技术企业 High-tech enterprises"][4] == "落后 behind"
     assert dom.selected("territory") == ["440700"] and dom.selected("as_of") == ["2023-12-31"]
     assert "/api/v1/indicators.csv?territory=440700&as_of=2023-12-31" in dom.links

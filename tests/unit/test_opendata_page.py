@@ -5,7 +5,7 @@ import pytest
 
 from opendata_fakes import PageDom
 from services.opendata.negotiation import prefers_html
-from services.opendata.page import NOW, PageView, render, status_text
+from services.opendata.page import NOW, PageView, grouped, render, status_text
 
 CITY = "440700"
 
@@ -108,3 +108,9 @@ def test_the_table_has_column_headers_and_one_row_per_indicator():
 ])
 def test_browsers_get_html_and_scripts_keep_json(accept, html):
     assert prefers_html(accept) is html
+
+
+def test_people_see_thousands_separators_and_every_digit():
+    assert grouped("1054340000.00") == "1,054,340,000.00"
+    assert grouped("2736") == "2,736" and grouped("3.16") == "3.16" and grouped("-1234.5") == "-1,234.5"
+    assert grouped("—") == "—" and grouped("") == ""
