@@ -2,35 +2,14 @@
 pulled page by page after a cursor, filtered, and bad arguments refused naming the field."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 
-from indicator_streams import PLAN, accredited, platform_event
-from services.indicators.main import start
-from services.indicators.runtime import open_runtime
-from yinling.config import Settings
+from indicator_streams import accredited, platform_event
 from yinling.grpc_server import FIELD_METADATA
 from yinling.topics import PLATFORM_EVENTS
 from yinling.v1 import indicators_pb2 as pb
 from yinling.v1 import indicators_pb2_grpc as pb_grpc
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[tuple[pb_grpc.IndicatorServiceStub, object]]:
-    """The server and, beside it, an engine on the same database to stage source events."""
-    settings = Settings(data_dir=tmp_path, plan_path=PLAN)
-    server, stop = start(settings, database_url, port=0)
-    writer = open_runtime(settings, database_url)
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    try:
-        yield pb_grpc.IndicatorServiceStub(channel), writer.engine
-    finally:
-        channel.close()
-        stop()
-        writer.close()
 
 
 def accredit(engine, pid: str, kind: str, district: str, since: str) -> None:  # type: ignore[no-untyped-def]
@@ -57,8 +36,8 @@ def field_of(error: grpc.RpcError) -> str:
     return dict(error.trailing_metadata() or ()).get(FIELD_METADATA, "")
 
 
-def test_pages_of_two_from_cursor_zero_give_every_change_once_in_order(api) -> None:  # type: ignore[no-untyped-def]
-    stub, engine = api
+def test_pages_of_two_from_cursor_zero_give_every_change_once_in_order(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, engine = indicator_api
     accredit(engine, "plt-c1", "key_laboratory", "440703", "2023-01-05")
     accredit(engine, "plt-c2", "iur_centre", "440783", "2023-02-01")
     log = engine.changes_after(0, set(), set(), limit=100_000)
@@ -71,8 +50,8 @@ def test_pages_of_two_from_cursor_zero_give_every_change_once_in_order(api) -> N
     assert {c.series for c in seen} >= {"now", "2023-12-31"}
 
 
-def test_resuming_after_the_last_cursor_gives_only_later_changes(api) -> None:  # type: ignore[no-untyped-def]
-    stub, engine = api
+def test_resuming_after_the_last_cursor_gives_only_later_changes(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, engine = indicator_api
     accredit(engine, "plt-r1", "key_laboratory", "440704", "2023-01-05")
     first, last = pull(stub, 0)
     accredit(engine, "plt-r2", "key_laboratory", "440704", "2023-04-05")
@@ -85,8 +64,8 @@ def test_resuming_after_the_last_cursor_gives_only_later_changes(api) -> None:  
     assert [(c.previous_value, c.value.value) for c in now] == [("1", "2")]
 
 
-def test_filters_keep_only_the_asked_indicators_and_territories(api) -> None:  # type: ignore[no-untyped-def]
-    stub, engine = api
+def test_filters_keep_only_the_asked_indicators_and_territories(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, engine = indicator_api
     accredit(engine, "plt-f1", "iur_centre", "440783", "2023-02-01")
     accredit(engine, "plt-f2", "key_laboratory", "440703", "2023-03-01")
     seen, _ = pull(stub, 0, indicator_ids=["iur_centres"], territories=["440783"])
@@ -104,8 +83,8 @@ def test_filters_keep_only_the_asked_indicators_and_territories(api) -> None:  #
     (pb.ListIndicatorChangesRequest(indicator_ids=["tech_smes", "nope"]), "indicator_ids[1]"),
     (pb.ListIndicatorChangesRequest(territories=["110000"]), "territories[0]"),
 ])
-def test_bad_list_changes_requests_are_refused_naming_the_field(api, request_, field) -> None:  # type: ignore[no-untyped-def]
-    stub, _engine = api
+def test_bad_list_changes_requests_are_refused_naming_the_field(indicator_api, request_, field) -> None:  # type: ignore[no-untyped-def]
+    stub, _engine = indicator_api
     with pytest.raises(grpc.RpcError) as caught:
         stub.ListChanges(request_)
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT

@@ -2,37 +2,15 @@
 naming the field, History series, and Watch resuming after a cursor."""
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import grpc
 import pytest
 
 from indicator_streams import PLAN, accredited, platform_event, revoked
-from services.indicators.main import start
-from services.indicators.runtime import open_runtime
-from yinling.config import Settings
 from yinling.grpc_server import FIELD_METADATA
 from yinling.plan import load_plan
 from yinling.territory import CITY, DISTRICTS
 from yinling.topics import PLATFORM_EVENTS
 from yinling.v1 import indicators_pb2 as pb
-from yinling.v1 import indicators_pb2_grpc as pb_grpc
-
-
-@pytest.fixture
-def api(database_url: str, tmp_path: Path) -> Iterator[tuple[pb_grpc.IndicatorServiceStub, object]]:
-    """The server and, beside it, an engine on the same database to stage source events."""
-    settings = Settings(data_dir=tmp_path, plan_path=PLAN)
-    server, stop = start(settings, database_url, port=0)
-    writer = open_runtime(settings, database_url)
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.port}")
-    try:
-        yield pb_grpc.IndicatorServiceStub(channel), writer.engine
-    finally:
-        channel.close()
-        stop()
-        writer.close()
 
 
 def field_of(error: grpc.RpcError) -> str:
@@ -43,8 +21,8 @@ def apply(engine, *events) -> None:  # type: ignore[no-untyped-def]
     engine.apply_batch(list(events), topic_of=lambda _e: PLATFORM_EVENTS.name)
 
 
-def test_get_defaults_to_the_city_and_now(api) -> None:  # type: ignore[no-untyped-def]
-    stub, engine = api
+def test_get_defaults_to_the_city_and_now(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, engine = indicator_api
     apply(engine, platform_event(accredited("plt-a", "key_laboratory", "440703", "provincial", "2023-01-05"),
                                  "accredited"))
     value = stub.Get(pb.GetIndicatorRequest(indicator_id="provincial_platforms"))
@@ -54,8 +32,8 @@ def test_get_defaults_to_the_city_and_now(api) -> None:  # type: ignore[no-untyp
                                            as_of="2022-12-31")).value == "0"
 
 
-def test_list_gives_every_indicator_of_every_territory_or_of_one(api) -> None:  # type: ignore[no-untyped-def]
-    stub, _engine = api
+def test_list_gives_every_indicator_of_every_territory_or_of_one(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, _engine = indicator_api
     plan = load_plan(PLAN)
     every = stub.List(pb.ListIndicatorsRequest())
     assert {(v.indicator_id, v.territory) for v in every.values} == {
@@ -72,16 +50,16 @@ def test_list_gives_every_indicator_of_every_territory_or_of_one(api) -> None:  
     (pb.GetIndicatorRequest(indicator_id="tech_smes", as_of="2024-13-01"), "as_of"),
     (pb.GetIndicatorRequest(indicator_id="tech_smes", plan_id="other-plan"), "plan_id"),
 ])
-def test_bad_get_requests_are_refused_naming_the_field(api, request_, field) -> None:  # type: ignore[no-untyped-def]
-    stub, _engine = api
+def test_bad_get_requests_are_refused_naming_the_field(indicator_api, request_, field) -> None:  # type: ignore[no-untyped-def]
+    stub, _engine = indicator_api
     with pytest.raises(grpc.RpcError) as caught:
         stub.Get(request_)
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert field_of(caught.value) == field
 
 
-def test_history_lists_each_change_of_a_series_with_its_cause(api) -> None:  # type: ignore[no-untyped-def]
-    stub, engine = api
+def test_history_lists_each_change_of_a_series_with_its_cause(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, engine = indicator_api
     lab = accredited("plt-h", "key_laboratory", "440705", "national", "2022-03-01")
     first, second = platform_event(lab, "accredited"), platform_event(revoked(lab, "2023-06-01"), "revoked")
     apply(engine, first)
@@ -96,8 +74,8 @@ def test_history_lists_each_change_of_a_series_with_its_cause(api) -> None:  # t
     assert field_of(caught.value) == "as_of"
 
 
-def test_watch_resumes_after_a_cursor_with_only_the_asked_changes(api) -> None:  # type: ignore[no-untyped-def]
-    stub, engine = api
+def test_watch_resumes_after_a_cursor_with_only_the_asked_changes(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, engine = indicator_api
     apply(engine, platform_event(accredited("plt-w1", "iur_centre", "440783", "municipal", "2023-02-01"),
                                  "accredited"))
     cursor = engine.latest_cursor()  # every series changed with the first centre
@@ -112,8 +90,8 @@ def test_watch_resumes_after_a_cursor_with_only_the_asked_changes(api) -> None: 
     assert (change.previous_value, change.value.value) == ("1", "2")
 
 
-def test_watch_refuses_an_unknown_indicator_naming_its_position(api) -> None:  # type: ignore[no-untyped-def]
-    stub, _engine = api
+def test_watch_refuses_an_unknown_indicator_naming_its_position(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, _engine = indicator_api
     with pytest.raises(grpc.RpcError) as caught:
         next(iter(stub.Watch(pb.WatchIndicatorsRequest(indicator_ids=["tech_smes", "nope"]), timeout=10)))
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
