@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+from sqlalchemy import BigInteger, Engine, Integer, MetaData, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING = {
@@ -14,6 +14,10 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+# Row ids that outgrow 32 bits on PostgreSQL; SQLite auto-increments only INTEGER PRIMARY KEY.
+AUTO_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):

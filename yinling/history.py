@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 from typing import ClassVar, Self, TypeVar
 
 from google.protobuf.message import Message
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, select
+from sqlalchemy import BigInteger, DateTime, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from yinling.db import AUTO_ID
 from yinling.envelope import format_time
 from yinling.v1.common_pb2 import HistoryEntry
 
@@ -27,7 +28,7 @@ class HistoryColumns:
     # The platform registry stores corrected fields as a JSON list, the others comma-separated.
     json_fields: ClassVar[bool] = False
 
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True,
                                     autoincrement=True)
     version: Mapped[int] = mapped_column(BigInteger)
     change: Mapped[str] = mapped_column(String(40))

@@ -8,10 +8,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
-from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, func, select
+from sqlalchemy import BigInteger, DateTime, LargeBinary, String, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from yinling.db import Base
+from yinling.db import AUTO_ID, Base
 from yinling.envelope import Envelope, new_event_id
 
 
@@ -19,7 +19,7 @@ class OutboxRecord(Base):
     __tablename__ = "outbox"
 
     # Publication order is id order; it is also per-aggregate order within one service.
-    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True,
                                     autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(36), unique=True)
     topic: Mapped[str] = mapped_column(String(200))

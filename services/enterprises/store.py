@@ -7,10 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from yinling.db import Base
+from yinling.db import AUTO_ID, Base
 from yinling.history import HistoryColumns
-
-_ID = BigInteger().with_variant(Integer, "sqlite")
 
 
 class EnterpriseRecord(Base):
@@ -53,7 +51,7 @@ class RegionalStatisticRevision(Base):
     __tablename__ = "regional_statistic_revision"
     __table_args__ = (UniqueConstraint("key", "revision"),)
 
-    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
     key: Mapped[str] = mapped_column(String(40), index=True)
     revision: Mapped[int] = mapped_column(Integer)
     change: Mapped[str] = mapped_column(String(20))

@@ -9,13 +9,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.indicators.facts import DistrictPeriod, Fact
-from yinling.db import Base
-
-_ID = BigInteger().with_variant(Integer, "sqlite")
+from yinling.db import AUTO_ID, Base
 
 
 class ProcessedEvent(Base):
@@ -36,7 +34,7 @@ class FactRow(Base):
     __tablename__ = "indicator_facts"
     __table_args__ = (Index("ix_indicator_facts_source_kind", "source", "kind"),
                       Index("ix_indicator_facts_aggregate", "aggregate", "aggregate_id"))
-    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
     aggregate: Mapped[str] = mapped_column(String(20))
     aggregate_id: Mapped[str] = mapped_column(String(200))
     source: Mapped[str] = mapped_column(String(20))
@@ -53,7 +51,7 @@ class FactRow(Base):
 
 class DistrictPeriodRow(Base):
     __tablename__ = "indicator_district_periods"
-    id: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
     credit_code: Mapped[str] = mapped_column(String(18), index=True)
     district: Mapped[str] = mapped_column(String(10))
     valid_from: Mapped[date] = mapped_column(Date)
@@ -81,7 +79,7 @@ class ChangeRow(Base):
     __tablename__ = "indicator_changes"
     __table_args__ = (Index("ix_indicator_changes_key", "plan_id", "indicator_id", "territory",
                             "series"),)
-    cursor: Mapped[int] = mapped_column(_ID, primary_key=True, autoincrement=True)
+    cursor: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
     plan_id: Mapped[str] = mapped_column(String(60))
     indicator_id: Mapped[str] = mapped_column(String(60))
     territory: Mapped[str] = mapped_column(String(10))
