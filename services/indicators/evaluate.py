@@ -30,7 +30,7 @@ def quantize(value: Decimal, decimals: int) -> Decimal:
 
 
 def district_at(fact: Fact, day: date, timelines: Timelines) -> str:
-    """An enterprise that moves takes its contributions along; otherwise the fact's own place."""
+    """Where the fact's enterprise was registered on `day`; otherwise the fact's own place."""
     for period in timelines.get(fact.enterprise_credit_code, ()) if fact.enterprise_credit_code else ():
         if period.valid_from <= day and (period.valid_until is None or day < period.valid_until):
             return period.district
@@ -99,9 +99,16 @@ def measure_all(plan: Plan, indicator: Indicator, facts: Iterable[Fact], timelin
     return measure_days(plan, indicator, facts, timelines, [day])[day]
 
 
+def place_day(indicator: Indicator, fact: Fact, day: date) -> date:
+    """The day whose district a fact counts in: a flow (cumulative window) stays where it
+    happened (在地统计); a stock follows its enterprise to the district of the day asked."""
+    return fact.valid_from if indicator.window == "cumulative" else day
+
+
 def _place(plan: Plan, indicator: Indicator, found: Candidates, timelines: Timelines,
            day: date) -> dict[str, Measured]:
-    placed = [(district_at(f, day, timelines), f) for f in matching(plan, indicator, found, day)]
+    placed = [(district_at(f, place_day(indicator, f, day), timelines), f)
+              for f in matching(plan, indicator, found, day)]
     if indicator.kind == "coverage":
         covered = {d for d, _ in placed if d in DISTRICTS}
         return {t: Measured(Decimal(len(covered) if t == CITY else int(t in covered)))

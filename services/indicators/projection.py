@@ -33,7 +33,8 @@ class AggregateVersion(Base):
 class FactRow(Base):
     __tablename__ = "indicator_facts"
     __table_args__ = (Index("ix_indicator_facts_source_kind", "source", "kind"),
-                      Index("ix_indicator_facts_aggregate", "aggregate", "aggregate_id"))
+                      Index("ix_indicator_facts_aggregate", "aggregate", "aggregate_id"),
+                      Index("ix_indicator_facts_source_subject", "source", "subject"))
     id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
     aggregate: Mapped[str] = mapped_column(String(20))
     aggregate_id: Mapped[str] = mapped_column(String(200))
@@ -91,7 +92,42 @@ class ChangeRow(Base):
     payload: Mapped[bytes] = mapped_column(LargeBinary)   # IndicatorValue
 
 
-MODELS = [ProcessedEvent, AggregateVersion, FactRow, DistrictPeriodRow, ValueRow, ChangeRow]
+class ContributionRow(Base):
+    """What one unit (a subject, or an aggregate) adds to an indicator now: the intervals the
+    engine turned into deltas, kept so the next change of the unit can take them back."""
+    __tablename__ = "indicator_contributions"
+    plan_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    unit: Mapped[str] = mapped_column(String(200), primary_key=True)
+    body: Mapped[str] = mapped_column(Text)   # contributions.encode
+
+
+class DeltaRow(Base):
+    """Sum of the deltas of (plan, indicator, territory) falling on one day (grain "d"), in one
+    month (grain "m", keyed by its first day) or in one year (grain "y", keyed by 1 January).
+    "As of D" reads at most the years before D's, the months of D's year before D's month and
+    the days of D's month up to D: a bounded number of rows whatever the history."""
+    __tablename__ = "indicator_deltas"
+    __table_args__ = (Index("ix_indicator_deltas_plan_grain_day", "plan_id", "grain", "day"),)
+    plan_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    territory: Mapped[str] = mapped_column(String(10), primary_key=True)
+    grain: Mapped[str] = mapped_column(String(1), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    delta: Mapped[int] = mapped_column(BigInteger)
+
+
+class BuildRow(Base):
+    """Which definition of an indicator its contributions were built for: a new plan file, or
+    an indicator whose definition changed, is built again from the facts."""
+    __tablename__ = "indicator_builds"
+    plan_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    definition: Mapped[str] = mapped_column(String(64))
+
+
+MODELS = [ProcessedEvent, AggregateVersion, FactRow, DistrictPeriodRow, ValueRow, ChangeRow,
+          ContributionRow, DeltaRow, BuildRow]
 
 
 def fact_values(aggregate: str, fact: Fact) -> dict[str, object]:

@@ -8,8 +8,6 @@ from google.protobuf.message import Message
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
-from services.indicators import store
-from services.indicators.deps import needs
 from services.indicators.evaluate import Measured, Timelines, measure_days
 from services.indicators.facts import (
     DistrictPeriod,
@@ -21,6 +19,7 @@ from services.indicators.facts import (
 )
 from services.indicators.projection import ChangeRow
 from services.indicators.status import indicator_value
+from services.indicators.values import values_on
 from yinling.envelope import format_time
 from yinling.errors import NotFound, ValidationError
 from yinling.plan import Indicator, Plan, active_plan
@@ -104,15 +103,10 @@ class Reader:
                 if not territory or v.territory == territory]
 
     def _values(self, plan: Plan, indicators: list[Indicator], as_of: date | None) -> list[pb.IndicatorValue]:
+        """From the stored prefix sums: a bounded read whatever the history (values.py)."""
         day = as_of or self._today()
-        at = format_time(datetime.now(UTC))
         with self._sessions() as session:
-            timelines = store.load_timelines(session)
-            out: list[pb.IndicatorValue] = []
-            for indicator in indicators:
-                facts = [f for s, kinds in needs(indicator) for f in store.load_facts(session, s, kinds)]
-                out.extend(compute_values(plan, indicator, facts, timelines, day, at))
-            return out
+            return values_on(session, plan, indicators, [day], format_time(datetime.now(UTC)))[day]
 
     def history(self, plan_id: str | None, indicator_id: str, territory: str,
                 series: str) -> list[pb.IndicatorChanged]:

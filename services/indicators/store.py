@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, delete, insert, select, update
@@ -28,11 +29,23 @@ def chunks(items: Sequence[str]) -> Iterable[Sequence[str]]:
         yield items[start:start + CHUNK]
 
 
+@dataclass(frozen=True)
+class FactKey:
+    """Enough of a replaced or new fact to find the units it belongs to."""
+    source: str
+    kind: str
+    subject: str
+    aggregate_id: str
+
+
 @dataclass
 class Touched:
-    """What a batch changed: (source, kind) pairs of old and new facts, and moved enterprises."""
+    """What a batch changed: (source, kind) pairs of old and new facts, moved enterprises, the
+    old and new facts themselves, and every enterprise whose snapshot changed."""
     kinds: dict[tuple[str, str], str] = field(default_factory=dict)   # -> cause event id
     moved: str = ""   # event id of the last enterprise whose district timeline changed
+    facts: dict[FactKey, str] = field(default_factory=dict)   # -> cause event id
+    enterprises: dict[str, str] = field(default_factory=dict)   # credit code -> cause event id
 
 
 def unseen(session: Session, event_ids: Sequence[str]) -> set[str]:
@@ -88,17 +101,22 @@ def replace(session: Session, snapshots: list[Snapshot]) -> Touched:
     for aggregate, group in by_type.items():
         ids = [s.aggregate_id for s in group]
         cause = {s.aggregate_id: s.event_id for s in group}
+        if aggregate == "enterprise":
+            touched.enterprises.update(cause)
         for part in chunks(ids):
-            old = session.execute(select(FactRow.aggregate_id, FactRow.source, FactRow.kind).where(
+            old = session.execute(select(FactRow.aggregate_id, FactRow.source, FactRow.kind,
+                                         FactRow.subject).where(
                 FactRow.aggregate == aggregate, FactRow.aggregate_id.in_(part)))
-            for aggregate_id, source, kind in old:
+            for aggregate_id, source, kind, subject in old:
                 touched.kinds[(source, kind)] = cause[aggregate_id]
+                touched.facts[FactKey(source, kind, subject, aggregate_id)] = cause[aggregate_id]
             session.execute(delete(FactRow).where(FactRow.aggregate == aggregate,
                                                   FactRow.aggregate_id.in_(part)))
         rows = []
         for s in group:
             for fact in facts_of(s.record):
                 touched.kinds[(fact.source, fact.kind)] = s.event_id
+                touched.facts[FactKey(fact.source, fact.kind, fact.subject, fact.aggregate_id)] = s.event_id
                 rows.append(fact_values(aggregate, fact))
         if rows:
             session.execute(insert(FactRow), rows)
@@ -136,11 +154,60 @@ def load_facts(session: Session, source: str, kinds: Sequence[str] | None) -> li
     return [fact_of(row) for row in session.execute(query)]
 
 
-def load_timelines(session: Session) -> dict[str, list[DistrictPeriod]]:
+def load_timelines(session: Session, codes: Iterable[str] | None = None) -> dict[str, list[DistrictPeriod]]:
+    """District timelines, of the given enterprises or of all; periods in the order received."""
+    table = DistrictPeriodRow.__table__
+    queries = ([select(table)] if codes is None else
+               [select(table).where(table.c.credit_code.in_(part)) for part in chunks(sorted(set(codes)))])
     timelines: dict[str, list[DistrictPeriod]] = defaultdict(list)
-    for row in session.execute(select(DistrictPeriodRow.__table__)):
-        timelines[row.credit_code].append(DistrictPeriod(row.credit_code, row.district, row.valid_from,
-                                                         row.valid_until))
+    for query in queries:
+        for row in session.execute(query.order_by(table.c.id)):
+            timelines[row.credit_code].append(DistrictPeriod(row.credit_code, row.district, row.valid_from,
+                                                             row.valid_until))
     return dict(timelines)
+
+
+def facts_of_units(session: Session, source: str, kinds: Sequence[str] | None, units: Iterable[str],
+                   by_subject: bool) -> list[Fact]:
+    """Facts of one source whose subject (or aggregate id) is one of `units`."""
+    table = FactRow.__table__
+    column = table.c.subject if by_subject else table.c.aggregate_id
+    out: list[Fact] = []
+    for part in chunks(sorted(set(units))):
+        query = select(table).where(table.c.source == source, column.in_(part))
+        if kinds is not None:
+            query = query.where(table.c.kind.in_(list(kinds)))
+        out.extend(fact_of(row) for row in session.execute(query.order_by(table.c.id)))
+    return out
+
+
+def linked_units(session: Session, source: str, kinds: Sequence[str] | None, codes: Iterable[str],
+                 by_subject: bool) -> list[tuple[str, str]]:
+    """(unit, credit code) of the facts of `source` that name one of the enterprises."""
+    table = FactRow.__table__
+    column = table.c.subject if by_subject else table.c.aggregate_id
+    out: list[tuple[str, str]] = []
+    for part in chunks(sorted(set(codes))):
+        query = select(column, table.c.credit_code).where(table.c.source == source,
+                                                          table.c.credit_code.in_(part))
+        if kinds is not None:
+            query = query.where(table.c.kind.in_(list(kinds)))
+        out.extend((unit, code) for unit, code in session.execute(query))
+    return out
+
+
+def qualification_intervals(session: Session, kind: str, codes: Iterable[str] | None
+                            ) -> dict[str, list[tuple[date, date | None]]]:
+    """{credit code: [valid_from, valid_until) of each qualification of the kind}."""
+    table = FactRow.__table__
+    base = select(table.c.credit_code, table.c.valid_from, table.c.valid_until).where(
+        table.c.source == "qualification", table.c.kind == kind)
+    queries = ([base] if codes is None else
+               [base.where(table.c.credit_code.in_(part)) for part in chunks(sorted(set(codes)))])
+    out: dict[str, list[tuple[date, date | None]]] = defaultdict(list)
+    for query in queries:
+        for code, start, end in session.execute(query):
+            out[code].append((start, end))
+    return dict(out)
 
 

@@ -29,7 +29,8 @@ def enterprises() -> list[Message]:
             q("high_tech_enterprise", "2021-12-31", "2024-12-31", id="q-e2-1"),
             q("high_tech_enterprise", "2024-12-31", "2027-12-31", id="q-e2-2"),
             q("innovation_model", "2024-03-01", "2027-03-01")]),
-        # Moves from 江海 to 新会 on 2023-07-01 and takes its contributions along.
+        # Moves from 江海 to 新会 on 2023-07-01: its certificates (stocks) move with it from that
+        # day; what happened to it before (a PhD commissioner placed in 2022) stays in 江海.
         enterprise(E3, [(JIANGHAI, "2020-01-01", "2023-07-01"), (XINHUI, "2023-07-01", "")], [
             q("high_tech_enterprise", "2022-03-01", "2025-03-01"),
             q("tech_sme", "2023-05-01", year=2023, id="q-e3-sme23"),

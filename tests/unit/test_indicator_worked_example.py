@@ -50,8 +50,9 @@ EXPECTED: list[tuple[str, date, dict[str, str]]] = [
     ("provincial_specialised_smes", D22, {CITY: "1", KP: "1"}),
     ("little_giants", D24, {CITY: "1", PJ: "1"}),
     ("little_giants", BASE, {}),
-    # One person (S4) placed twice: once in each district, once city-wide.
-    ("phd_commissioners", D24, {CITY: "1", PJ: "1", XH: "1"}),
+    # One person (S4) placed twice: once in each district, once city-wide. The 2022 placement
+    # at E3 stays in 江海 (where E3 was that day) after E3 moved to 新会 (在地统计).
+    ("phd_commissioners", D24, {CITY: "1", PJ: "1", JH: "1"}),
     ("phd_commissioners", D22, {CITY: "1", JH: "1"}),                 # E3 still in JH
     ("iur_centres", D24, {CITY: "1", HS: "1"}),                        # P7 revoked 2024-06-30
     ("iur_centres", D23, {CITY: "2", HS: "1", EP: "1"}),

@@ -1,0 +1,60 @@
+"""The delta table: adding deltas (three grains, one upsert each) and prefix sums as of a day."""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from datetime import date
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from services.indicators.projection import DeltaRow
+
+Key = tuple[str, str, str]   # (plan, indicator, territory)
+CHUNK = 2000
+
+
+def grains(day: date) -> list[tuple[str, date]]:
+    return [("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1))]
+
+
+def add(session: Session, changes: Mapping[tuple[str, str, str, date], int]) -> None:
+    """Add {(plan, indicator, territory, day): delta} to the stored sums, atomically per row
+    (INSERT ... ON CONFLICT DO UPDATE SET delta = delta + excluded.delta)."""
+    rows: Counter[tuple[str, str, str, str, date]] = Counter()
+    for (plan_id, indicator_id, territory, day), delta in changes.items():
+        if delta:
+            for grain, key_day in grains(day):
+                rows[(plan_id, indicator_id, territory, grain, key_day)] += delta
+    values = [{"plan_id": p, "indicator_id": i, "territory": t, "grain": g, "day": d, "delta": v}
+              for (p, i, t, g, d), v in sorted(rows.items()) if v]   # sorted: one lock order
+    if not values:
+        return
+    table: Any = DeltaRow.__table__
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for start in range(0, len(values), CHUNK):
+        statement = insert(table)
+        statement = statement.on_conflict_do_update(
+            index_elements=[table.c.plan_id, table.c.indicator_id, table.c.territory, table.c.grain,
+                            table.c.day],
+            set_={"delta": table.c.delta + statement.excluded.delta})
+        session.execute(statement, values[start:start + CHUNK])
+
+
+def sums_at(session: Session, plan_id: str, day: date,
+            indicator_ids: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
+    """{(indicator, territory): sum of every delta on or before `day`} for one plan."""
+    year_start, month_start = day.replace(month=1, day=1), day.replace(day=1)
+    t = DeltaRow
+    query = (select(t.indicator_id, t.territory, func.sum(t.delta))
+             .where(t.plan_id == plan_id, or_(
+                 and_(t.grain == "y", t.day < year_start),
+                 and_(t.grain == "m", t.day >= year_start, t.day < month_start),
+                 and_(t.grain == "d", t.day >= month_start, t.day <= day)))
+             .group_by(t.indicator_id, t.territory))
+    if indicator_ids is not None:
+        query = query.where(t.indicator_id.in_(list(indicator_ids)))
+    return {(i, territory): int(total) for i, territory, total in session.execute(query)}
