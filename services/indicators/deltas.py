@@ -10,7 +10,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from services.indicators.projection import DeltaRow
+from services.indicators.projection import DeltaRow, DirtyRow
 
 Key = tuple[str, str, str]   # (plan, indicator, territory)
 CHUNK = 2000
@@ -20,28 +20,46 @@ def grains(day: date) -> list[tuple[str, date]]:
     return [("d", day), ("m", day.replace(day=1)), ("y", day.replace(month=1, day=1))]
 
 
-def add(session: Session, changes: Mapping[tuple[str, str, str, date], int]) -> None:
-    """Add {(plan, indicator, territory, day): delta} to the stored sums, atomically per row
-    (INSERT ... ON CONFLICT DO UPDATE SET delta = delta + excluded.delta)."""
+def insert_for(session: Session) -> Any:
+    """INSERT with ON CONFLICT for the dialect in use (SQLite and PostgreSQL spell it alike)."""
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def add(session: Session, changes: Mapping[tuple[str, str, str, date], int], shard: int = 0) -> None:
+    """Add {(plan, indicator, territory, day): delta} to the stored sums of one shard,
+    atomically per row (INSERT ... ON CONFLICT DO UPDATE SET delta = delta + excluded.delta)."""
     rows: Counter[tuple[str, str, str, str, date]] = Counter()
     for (plan_id, indicator_id, territory, day), delta in changes.items():
         if delta:
             for grain, key_day in grains(day):
                 rows[(plan_id, indicator_id, territory, grain, key_day)] += delta
-    values = [{"plan_id": p, "indicator_id": i, "territory": t, "grain": g, "day": d, "delta": v}
-              for (p, i, t, g, d), v in sorted(rows.items()) if v]   # sorted: one lock order
+    values = [{"plan_id": p, "indicator_id": i, "territory": t, "grain": g, "day": d, "shard": shard,
+               "delta": v} for (p, i, t, g, d), v in sorted(rows.items()) if v]   # sorted: one lock order
     if not values:
         return
     table: Any = DeltaRow.__table__
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = insert_for(session)
     for start in range(0, len(values), CHUNK):
         statement = insert(table)
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.plan_id, table.c.indicator_id, table.c.territory, table.c.grain,
-                            table.c.day],
+                            table.c.day, table.c.shard],
             set_={"delta": table.c.delta + statement.excluded.delta})
         session.execute(statement, values[start:start + CHUNK])
+
+
+def mark_dirty(session: Session, keys: Mapping[Key, str], shard: int) -> None:
+    """Count one more change of each (plan, indicator, territory), with the event behind it."""
+    values = [{"shard": shard, "plan_id": p, "indicator_id": i, "territory": t, "version": 1, "seen": 0,
+               "cause_event_id": cause} for (p, i, t), cause in sorted(keys.items())]
+    if not values:
+        return
+    table: Any = DirtyRow.__table__
+    statement = insert_for(session)(table)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.shard, table.c.plan_id, table.c.indicator_id, table.c.territory],
+        set_={"version": table.c.version + 1, "cause_event_id": statement.excluded.cause_event_id})
+    session.execute(statement, values)
 
 
 def sums_at(session: Session, plan_id: str, day: date,

@@ -1,10 +1,15 @@
 """The indicator engine: source snapshots in, indicator values and their changes out.
 
-One batch is one transaction: dedupe by ce_id, keep only newer snapshots, replace their
-facts, recompute the contributions of the units those facts belong to and add the net
-deltas, then re-read the touched (indicator, territory) keys for "now" and each year end; for
-every value that changed write a change row and stage an IndicatorChanged event in the outbox.
-The work is in proportion to the facts the batch changed, not to the facts held.
+Three steps, each one transaction, each safe to run in several workers at once:
+1. `ingest` (per batch of source events): dedupe by ce_id, keep only newer snapshots,
+   replace their facts, and queue the units those facts belong to.
+2. `drain`: recompute queued units, take back their old contributions and add the new ones
+   as deltas (into this worker's shard), and mark the changed keys dirty.
+3. `refresh`: re-read dirty (indicator, territory) keys for "now" and each year end; for
+   every value that changed write a change row and stage an IndicatorChanged event in the
+   outbox. One refresher at a time (a row lock), so cursors follow commit order.
+`apply_batch` runs all three in one transaction (one process, and the tests).
+The work is in proportion to the facts a batch changed, not to the facts held.
 """
 from __future__ import annotations
 
@@ -12,14 +17,14 @@ import logging
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.indicators import deltas, incremental, store
 from services.indicators.contributions import incremental as is_incremental
 from services.indicators.decode import decode
 from services.indicators.deps import cause_for
-from services.indicators.projection import MODELS, ChangeRow, ValueRow
+from services.indicators.projection import MODELS, ChangeRow, DirtyRow, LockRow, ValueRow
 from services.indicators.reader import Reader, compute_from_snapshots
 from services.indicators.values import values_on
 from yinling.envelope import Envelope, event_type, format_time
@@ -30,6 +35,7 @@ from yinling.v1 import indicators_pb2 as pb
 
 log = logging.getLogger(__name__)
 CHANGED = event_type("indicator", "changed")
+RATIO_SHARD = -1   # ratios are marked dirty by the ingest step itself
 __all__ = ["MODELS", "IndicatorEngine", "compute_from_snapshots"]
 
 Work = dict[tuple[str, str, str], str]   # (plan, indicator, territory) -> cause event id
@@ -37,51 +43,71 @@ Work = dict[tuple[str, str, str], str]   # (plan, indicator, territory) -> cause
 
 class IndicatorEngine(Reader):
     def __init__(self, sessions: sessionmaker, plans: list[Plan], today: Callable[[], date],
-                 source: str = "/yinling/indicators") -> None:
+                 source: str = "/yinling/indicators", shard: int = 0) -> None:
         super().__init__(sessions, plans, today)
         self._source = source
+        self._shard = shard
         self._built = False
 
     def apply_batch(self, envelopes: list[Envelope],
                     topic_of: Callable[[Envelope], str] | None = None) -> int:
+        """All three steps in one transaction; returns the number of values that changed."""
         if not self._built:
             self.build()
         with self._sessions.begin() as session:
-            fresh = store.unseen(session, [e.id for e in envelopes])
-            snapshots = []
-            for env in envelopes:
-                if env.id not in fresh:
-                    continue
-                fresh.discard(env.id)   # the same ce_id twice in one batch counts once
-                snapshot = decode(env, topic_of(env) if topic_of else None)
-                if snapshot is None:
-                    log.warning("event %s (%s) carries no snapshot the indicators read", env.id, env.type)
-                    continue
-                snapshots.append(snapshot)
-            touched = store.replace(session, store.newer(session, snapshots))
-            changed = incremental.Changed()
-            work: Work = {}
-            for plan in self._plans.values():
-                for indicator in plan.indicators:
-                    if is_incremental(indicator):
-                        incremental.update(session, plan, indicator, touched, changed)
-                    else:
-                        cause = cause_for(indicator, touched)
-                        if cause is not None:
-                            work.update({(plan.id, indicator.id, t): cause for t in plan.territories})
-            deltas.add(session, changed.deltas)
-            # Every territory of a touched indicator is re-read (a bounded set, read in one
-            # query): a territory seen for the first time gets its value, and a change its
-            # previous value, exactly as a full recomputation would.
-            for (plan_id, indicator_id, _territory), cause in changed.causes.items():
-                work.update({(plan_id, indicator_id, t): cause for t in self._plans[plan_id].territories})
-            return self._refresh(session, work, None)
+            self._ingest(session, envelopes, topic_of)
+            incremental.drain(session, self._plans, self._shard)
+            return self._refresh(session, None, None)
+
+    def ingest(self, envelopes: list[Envelope], topic_of: Callable[[Envelope], str] | None = None) -> int:
+        """Step 1 alone; returns the number of units queued."""
+        if not self._built:
+            self.build()
+        with self._sessions.begin() as session:
+            return self._ingest(session, envelopes, topic_of)
+
+    def drain(self, limit: int = 5000) -> int:
+        """Step 2 alone, for up to `limit` queued rows; returns the number of rows taken."""
+        with self._sessions.begin() as session:
+            return incremental.drain(session, self._plans, self._shard, limit)
+
+    def refresh(self) -> int:
+        """Step 3 alone; returns the number of values that changed (0 if another worker is at it)."""
+        with self._sessions.begin() as session:
+            return self._refresh(session, None, None)
+
+    def _ingest(self, session: Session, envelopes: list[Envelope],
+                topic_of: Callable[[Envelope], str] | None) -> int:
+        fresh = store.unseen(session, [e.id for e in envelopes])
+        snapshots = []
+        for env in envelopes:
+            if env.id not in fresh:
+                continue
+            fresh.discard(env.id)   # the same ce_id twice in one batch counts once
+            snapshot = decode(env, topic_of(env) if topic_of else None)
+            if snapshot is None:
+                log.warning("event %s (%s) carries no snapshot the indicators read", env.id, env.type)
+                continue
+            snapshots.append(snapshot)
+        touched = store.replace(session, store.newer(session, snapshots))
+        pending: list[dict[str, str]] = []
+        ratios: Work = {}
+        for plan in self._plans.values():
+            for indicator in plan.indicators:
+                if is_incremental(indicator):
+                    pending.extend(incremental.touches(plan, indicator, touched))
+                elif (cause := cause_for(indicator, touched)) is not None:
+                    ratios.update({(plan.id, indicator.id, t): cause for t in plan.territories})
+        incremental.enqueue(session, pending)
+        deltas.mark_dirty(session, ratios, RATIO_SHARD)
+        return len(pending)
 
     def build(self) -> int:
         """Build the contributions of every indicator not built for its current definition
         (a new plan file, a changed counting rule, or a database from before they existed)."""
         built = 0
         with self._sessions.begin() as session:
+            _lock(session, "build", wait=True)   # one builder at a time; the second finds it done
             for plan, indicator in incremental.unbuilt(session, self._plans.values()):
                 units = incremental.build(session, plan, indicator)
                 log.info("built %s/%s from %d units", plan.id, indicator.id, units)
@@ -108,10 +134,33 @@ class IndicatorEngine(Reader):
         return {(p.id, i.id, t): "" for p in self._plans.values() for i in p.indicators
                 for t in p.territories}
 
-    def _refresh(self, session: Session, work: Work, only_series: set[str] | None) -> int:
-        """Re-read the values of the given keys on every series day; store those that changed."""
-        if not work:
-            return 0
+    def _refresh(self, session: Session, work: Work | None, only_series: set[str] | None) -> int:
+        """Re-read the given keys (None: the dirty ones) on every series day; store the values
+        that changed. Every territory of an indicator is re-read with any one of them (one
+        query), so a territory seen for the first time gets its value and a change its
+        previous value, exactly as a full recomputation would."""
+        if not _lock(session, "values", wait=False):
+            return 0   # another worker is refreshing; what is left dirty is read next time
+        seen: list[tuple[DirtyRow, int]] = []
+        if work is None:
+            work = {}
+            for row in session.scalars(select(DirtyRow).where(DirtyRow.version > DirtyRow.seen)
+                                       .order_by(DirtyRow.shard, DirtyRow.plan_id, DirtyRow.indicator_id,
+                                                 DirtyRow.territory)):
+                if row.plan_id in self._plans:
+                    plan = self._plans[row.plan_id]
+                    work.update({(plan.id, row.indicator_id, t): row.cause_event_id for t in plan.territories})
+                seen.append((row, row.version))
+        changes = self._store_values(session, work, only_series) if work else []
+        for row, version in seen:
+            session.execute(update(DirtyRow).where(
+                DirtyRow.shard == row.shard, DirtyRow.plan_id == row.plan_id,
+                DirtyRow.indicator_id == row.indicator_id, DirtyRow.territory == row.territory)
+                .values(seen=version))
+        return len(changes)
+
+    def _store_values(self, session: Session, work: Work, only_series: set[str] | None
+                      ) -> list[tuple[ChangeRow, pb.IndicatorValue]]:
         now = datetime.now(UTC)
         today = self._today()
         changes: list[tuple[ChangeRow, pb.IndicatorValue]] = []
@@ -142,7 +191,7 @@ class IndicatorEngine(Reader):
                                           cause_event_id=row.cause_event_id, series=row.series)
             record_event(session, topic=INDICATOR_CHANGES.name, key=event_key, ce_type=CHANGED,
                          source=self._source, subject=event_key, payload=payload, sequence=row.cursor, at=now)
-        return len(changes)
+        return changes
 
     @staticmethod
     def _store(session: Session, row: ValueRow | None, key: tuple[str, str, str, str],
@@ -166,3 +215,12 @@ class IndicatorEngine(Reader):
                            recorded_at=now, payload=payload)
         session.add(change)
         return change
+
+
+def _lock(session: Session, name: str, wait: bool) -> bool:
+    """Take a named row lock until commit (PostgreSQL: FOR UPDATE; SQLite serialises writers
+    anyway). With wait=False, False when another transaction holds it."""
+    session.execute(deltas.insert_for(session)(LockRow).values(name=name).on_conflict_do_nothing())
+    query = select(LockRow.name).where(LockRow.name == name)
+    query = query.with_for_update() if wait else query.with_for_update(skip_locked=True)
+    return session.scalar(query) is not None

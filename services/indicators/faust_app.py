@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 SERVICE = "indicators"
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.2
-TICK_EVERY_S = 5.0
+TICK_EVERY_S = 1.0   # the day's change, and work another worker left queued or dirty
 
 
 def broker_urls(bootstrap: str) -> list[str]:

@@ -1,15 +1,15 @@
 """Keeping contributions and deltas current: a batch recomputes only the units it touched.
 
-A unit's old contribution is taken back and its new one added, as deltas, so the work of a
-batch is in proportion to the facts of the units it changed, not to the facts held. A new
-plan, or an indicator whose definition changed, is built once from every fact (`build`).
+The transaction that changes facts queues the units they belong to (`touches`, `enqueue`);
+`drain` takes queued units, recomputes each, takes back its old contribution and adds the new
+one as deltas. The work is in proportion to the facts of the units changed, not to the facts
+held. A new plan, or an indicator whose definition changed, is built once from every fact.
 """
 from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -31,20 +31,21 @@ from services.indicators.contributions import (
 )
 from services.indicators.deps import needs
 from services.indicators.facts import Fact
-from services.indicators.projection import BuildRow, ContributionRow, DeltaRow, FactRow, fact_of
+from services.indicators.projection import (
+    BuildRow,
+    ContributionRow,
+    DeltaRow,
+    FactRow,
+    PendingRow,
+    fact_of,
+    table_of,
+)
 from services.indicators.store import Touched, chunks
 from yinling.plan import Indicator, Plan
 
-Key = tuple[str, str, str]   # (plan, indicator, territory)
+Work = dict[tuple[str, str, str], str]   # (plan, indicator, territory) -> cause event id
 # Sources whose facts name an enterprise of another aggregate (its district, its certificates).
 LINKED_SOURCES = {"talent", "finance"}
-
-
-@dataclass
-class Changed:
-    """Net deltas of a batch per (plan, indicator, territory, day), and the event behind each key."""
-    deltas: Counter[tuple[str, str, str, date]] = field(default_factory=Counter)
-    causes: dict[Key, str] = field(default_factory=dict)
 
 
 def definition_of(plan: Plan, indicator: Indicator) -> str:
@@ -53,24 +54,68 @@ def definition_of(plan: Plan, indicator: Indicator) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _source_kinds(indicator: Indicator) -> tuple[str, ...] | None:
-    return needs(indicator)[0][1]
-
-
-def _units(indicator: Indicator, touched: Touched, session: Session) -> dict[str, str]:
-    """The units of one indicator that the batch may have changed, with the causing event."""
+def touches(plan: Plan, indicator: Indicator, touched: Touched) -> list[dict[str, str]]:
+    """Pending rows for the units of one indicator that a batch's facts belong to, and one row
+    per changed enterprise for indicators whose facts name enterprises (their district and
+    certificates): those units are looked up after this change is committed."""
     wanted = needs(indicator)
-    source, kinds = wanted[0]
+    source = wanted[0][0]
     by_subject = distinct(indicator)
     units: dict[str, str] = {}
     for key, cause in touched.facts.items():
-        if any(key.source == s and (ks is None or key.kind in ks) for s, ks in wanted):
-            if key.source == source:   # (a required qualification of the same enterprise too)
-                units[key.subject if by_subject else key.aggregate_id] = cause
-    if source in LINKED_SOURCES and touched.enterprises:
-        for unit, code in store.linked_units(session, source, kinds, touched.enterprises, by_subject):
-            units.setdefault(unit, touched.enterprises[code])
-    return units
+        # (a required qualification of the same enterprise counts as a fact of the unit)
+        if key.source == source and any(key.source == s and (ks is None or key.kind in ks) for s, ks in wanted):
+            units[key.subject if by_subject else key.aggregate_id] = cause
+    rows = [{"plan_id": plan.id, "indicator_id": indicator.id, "unit": u, "credit_code": "",
+             "cause_event_id": c} for u, c in units.items()]
+    if source in LINKED_SOURCES:
+        rows.extend({"plan_id": plan.id, "indicator_id": indicator.id, "unit": "", "credit_code": code,
+                     "cause_event_id": cause} for code, cause in touched.enterprises.items())
+    return rows
+
+
+def enqueue(session: Session, rows: list[dict[str, str]]) -> None:
+    for start in range(0, len(rows), store.CHUNK):
+        session.execute(insert(table_of(PendingRow)), rows[start:start + store.CHUNK])
+
+
+def drain(session: Session, plans: Mapping[str, Plan], shard: int, limit: int | None = None) -> int:
+    """Take pending rows (rows another worker holds are skipped), recompute their units, add
+    the net deltas to this worker's shard and mark the changed keys dirty. Returns the number
+    of rows taken."""
+    table: Any = PendingRow.__table__   # plain rows: nothing for the ORM to track
+    query = select(table).order_by(table.c.id).with_for_update(skip_locked=True)
+    claimed = list(session.execute(query.limit(limit) if limit else query))
+    if not claimed:
+        return 0
+    work: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)   # (plan, indicator) -> unit -> cause
+    links: dict[tuple[str, str], dict[str, str]] = defaultdict(dict)  # (plan, indicator) -> code -> cause
+    for row in claimed:
+        if row.plan_id not in plans:
+            continue   # a plan no longer loaded
+        if row.unit:
+            work[(row.plan_id, row.indicator_id)][row.unit] = row.cause_event_id
+        else:
+            links[(row.plan_id, row.indicator_id)][row.credit_code] = row.cause_event_id
+    changes: Counter[tuple[str, str, str, date]] = Counter()
+    causes: Work = {}
+    for plan in plans.values():
+        for indicator in plan.indicators:
+            key = (plan.id, indicator.id)
+            if key not in work and key not in links:
+                continue
+            units = work[key]
+            if key in links:
+                source, kinds = needs(indicator)[0]
+                for unit, code in store.linked_units(session, source, kinds, links[key], distinct(indicator)):
+                    units.setdefault(unit, links[key][code])
+            _recompute(session, plan, indicator, units, changes, causes)
+    deltas.add(session, changes, shard)
+    deltas.mark_dirty(session, causes, shard)
+    ids = [r.id for r in claimed]
+    for start in range(0, len(ids), store.CHUNK):
+        session.execute(delete(PendingRow).where(PendingRow.id.in_(ids[start:start + store.CHUNK])))
+    return len(claimed)
 
 
 def _context(session: Session, indicator: Indicator, facts: list[Fact]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -81,51 +126,53 @@ def _context(session: Session, indicator: Indicator, facts: list[Fact]) -> tuple
     return timelines, quals
 
 
-def update(session: Session, plan: Plan, indicator: Indicator, touched: Touched, changed: Changed) -> None:
-    """Recompute the touched units of one indicator and record the net deltas."""
-    units = _units(indicator, touched, session)
+def _recompute(session: Session, plan: Plan, indicator: Indicator, units: dict[str, str],
+               changes: Counter[tuple[str, str, str, date]], causes: Work) -> None:
+    """Recompute units of one indicator; add the net deltas and the causes of changed keys."""
     if not units:
         return
     source, kinds = needs(indicator)[0]
-    by_subject = distinct(indicator)
-    facts = store.facts_of_units(session, source, kinds, units, by_subject)
+    old = _stored(session, plan.id, indicator.id, units)   # locked until commit
+    facts = store.facts_of_units(session, source, kinds, units, distinct(indicator))
     timelines, quals = _context(session, indicator, facts)
     grouped: dict[str, list[Fact]] = defaultdict(list)
     for f in facts:
         grouped[unit_of(indicator, f)].append(f)
-    old = _stored(session, plan.id, indicator.id, units)
     writes: dict[str, str] = {}
-    for unit, cause in units.items():
-        new = contributions(plan, indicator, grouped.get(unit, ()), timelines, quals)
-        body = encode(new)
+    for unit, cause in sorted(units.items()):
+        body = encode(contributions(plan, indicator, grouped.get(unit, ()), timelines, quals))
         if body == old.get(unit, ""):
             continue
         writes[unit] = body
-        net = deltas_of(new)
+        net = deltas_of(decode(body))
         net.subtract(deltas_of(decode(old.get(unit, ""))))
         for (territory, day), delta in net.items():
             if delta:
-                changed.deltas[(plan.id, indicator.id, territory, day)] += delta
-                changed.causes[(plan.id, indicator.id, territory)] = cause
-    _write(session, plan.id, indicator.id, writes)
+                changes[(plan.id, indicator.id, territory, day)] += delta
+                causes[(plan.id, indicator.id, territory)] = cause
+    _write(session, plan.id, indicator.id, writes, set(old))
 
 
 def _stored(session: Session, plan_id: str, indicator_id: str, units: Iterable[str]) -> dict[str, str]:
+    """Stored contributions, locked (FOR UPDATE) in unit order: a second worker recomputing one
+    of these units waits for this commit and then reads what it wrote."""
     out: dict[str, str] = {}
     t = ContributionRow
     for part in chunks(sorted(set(units))):
         out.update((u, b) for u, b in session.execute(select(t.unit, t.body).where(
-            t.plan_id == plan_id, t.indicator_id == indicator_id, t.unit.in_(part))).all())
+            t.plan_id == plan_id, t.indicator_id == indicator_id, t.unit.in_(part))
+            .order_by(t.unit).with_for_update()).all())
     return out
 
 
-def _write(session: Session, plan_id: str, indicator_id: str, bodies: dict[str, str]) -> None:
-    t = ContributionRow
-    for part in chunks(sorted(bodies)):
-        session.execute(delete(t).where(t.plan_id == plan_id, t.indicator_id == indicator_id,
-                                        t.unit.in_(part)))
+def _write(session: Session, plan_id: str, indicator_id: str, bodies: dict[str, str], stored: set[str]) -> None:
+    t: Any = ContributionRow.__table__
+    gone = sorted(u for u in bodies if u in stored)
+    for part in chunks(gone):
+        session.execute(delete(t).where(t.c.plan_id == plan_id, t.c.indicator_id == indicator_id,
+                                        t.c.unit.in_(part)))
     rows = [{"plan_id": plan_id, "indicator_id": indicator_id, "unit": u, "body": b}
-            for u, b in bodies.items() if b]
+            for u, b in sorted(bodies.items()) if b]
     for start in range(0, len(rows), store.CHUNK):
         session.execute(insert(t), rows[start:start + store.CHUNK])
 
@@ -179,10 +226,10 @@ def build(session: Session, plan: Plan, indicator: Indicator) -> int:
             rows.append({"plan_id": plan.id, "indicator_id": indicator.id, "unit": unit, "body": encode(found)})
             total.update(deltas_of(found))
         if len(rows) >= store.CHUNK * 4:
-            session.execute(insert(ContributionRow), rows)
+            session.execute(insert(table_of(ContributionRow)), rows)
             rows = []
     if rows:
-        session.execute(insert(ContributionRow), rows)
+        session.execute(insert(table_of(ContributionRow)), rows)
     deltas.add(session, {(plan.id, indicator.id, t, d): v for (t, d), v in total.items()})
     session.execute(delete(BuildRow).where(BuildRow.plan_id == plan.id, BuildRow.indicator_id == indicator.id))
     session.add(BuildRow(plan_id=plan.id, indicator_id=indicator.id, definition=definition_of(plan, indicator)))

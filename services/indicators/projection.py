@@ -7,9 +7,9 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import BigInteger, Date, DateTime, Index, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Date, DateTime, Index, Integer, LargeBinary, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from services.indicators.facts import DistrictPeriod, Fact
@@ -114,6 +114,8 @@ class DeltaRow(Base):
     territory: Mapped[str] = mapped_column(String(10), primary_key=True)
     grain: Mapped[str] = mapped_column(String(1), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    # Each worker adds into its own shard, so workers never wait on one another's rows.
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True, default=0)
     delta: Mapped[int] = mapped_column(BigInteger)
 
 
@@ -126,8 +128,47 @@ class BuildRow(Base):
     definition: Mapped[str] = mapped_column(String(64))
 
 
+class PendingRow(Base):
+    """Units to recompute, written in the transaction that changed their facts and taken by
+    any worker afterwards (a work queue in the database): a unit is recomputed only after
+    the change that touched it is committed, so it always reads that change. A row with a
+    credit code and no unit stands for every unit of the indicator that names the enterprise."""
+    __tablename__ = "indicator_pending"
+    id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
+    plan_id: Mapped[str] = mapped_column(String(60))
+    indicator_id: Mapped[str] = mapped_column(String(60))
+    unit: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    cause_event_id: Mapped[str] = mapped_column(String(100))
+
+
+class DirtyRow(Base):
+    """A (plan, indicator, territory) whose sums changed: `version` counts the changes, `seen`
+    is the version the values were last refreshed for; per shard, like the deltas."""
+    __tablename__ = "indicator_dirty"
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    plan_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    indicator_id: Mapped[str] = mapped_column(String(60), primary_key=True)
+    territory: Mapped[str] = mapped_column(String(10), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
+    seen: Mapped[int] = mapped_column(BigInteger, default=0)
+    cause_event_id: Mapped[str] = mapped_column(String(100))
+
+
+class LockRow(Base):
+    """Named locks taken with SELECT ... FOR UPDATE: one refresher of values at a time keeps
+    the change feed's cursors in commit order; one builder at a time."""
+    __tablename__ = "indicator_locks"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+
+
 MODELS = [ProcessedEvent, AggregateVersion, FactRow, DistrictPeriodRow, ValueRow, ChangeRow,
-          ContributionRow, DeltaRow, BuildRow]
+          ContributionRow, DeltaRow, BuildRow, PendingRow, DirtyRow, LockRow]
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model: bulk statements on it skip the ORM's per-row bookkeeping."""
+    return cast(Table, model.__table__)
 
 
 def fact_values(aggregate: str, fact: Fact) -> dict[str, object]:

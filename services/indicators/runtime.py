@@ -31,7 +31,8 @@ class IndicatorRuntime:
         self.db.dispose()
 
 
-def open_runtime(settings: Settings, database_url: str | None = None) -> IndicatorRuntime:
+def open_runtime(settings: Settings, database_url: str | None = None, shard: int = 0) -> IndicatorRuntime:
+    """`shard`: where this process adds its deltas (workers pick one each; readers need none)."""
     plans = [load_plan(settings.plan_path)]
     db = make_engine(database_url or settings.db_url(SERVICE))
     try:
@@ -41,5 +42,5 @@ def open_runtime(settings: Settings, database_url: str | None = None) -> Indicat
         log.info("schema creation raced with another process; trying once more")
         create_schema(db, MODELS)
     sessions = make_sessionmaker(db)
-    engine = IndicatorEngine(sessions, plans, today=today_in_city)
+    engine = IndicatorEngine(sessions, plans, today=today_in_city, shard=shard)
     return IndicatorRuntime(db, sessions, plans, engine)

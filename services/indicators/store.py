@@ -19,6 +19,7 @@ from services.indicators.projection import (
     ProcessedEvent,
     fact_of,
     fact_values,
+    table_of,
 )
 
 CHUNK = 500
@@ -56,7 +57,7 @@ def unseen(session: Session, event_ids: Sequence[str]) -> set[str]:
                                     .where(ProcessedEvent.event_id.in_(part))))
     fresh = [e for e in dict.fromkeys(event_ids) if e not in done]
     if fresh:
-        session.execute(insert(ProcessedEvent), [{"event_id": e} for e in fresh])
+        session.execute(insert(table_of(ProcessedEvent)), [{"event_id": e} for e in fresh])
     return set(fresh)
 
 
@@ -83,7 +84,7 @@ def newer(session: Session, snapshots: list[Snapshot]) -> list[Snapshot]:
     moved = [{"a": s.aggregate, "a_id": s.aggregate_id, "v": s.version}
              for s in kept if (s.aggregate, s.aggregate_id) in stored]
     if new:
-        session.execute(insert(AggregateVersion), new)
+        session.execute(insert(table_of(AggregateVersion)), new)
     if moved:
         table = cast(Table, AggregateVersion.__table__)
         session.execute(update(table).where(table.c.aggregate == bindparam("a"),
@@ -119,7 +120,7 @@ def replace(session: Session, snapshots: list[Snapshot]) -> Touched:
                 touched.facts[FactKey(fact.source, fact.kind, fact.subject, fact.aggregate_id)] = s.event_id
                 rows.append(fact_values(aggregate, fact))
         if rows:
-            session.execute(insert(FactRow), rows)
+            session.execute(insert(table_of(FactRow)), rows)
         if aggregate == "enterprise":
             _replace_periods(session, group, touched)
     return touched
@@ -142,7 +143,7 @@ def _replace_periods(session: Session, group: list[Snapshot], touched: Touched) 
         rows.extend({"credit_code": p.credit_code, "district": p.district, "valid_from": p.valid_from,
                      "valid_until": p.valid_until} for p in periods)
     if rows:
-        session.execute(insert(DistrictPeriodRow), rows)
+        session.execute(insert(table_of(DistrictPeriodRow)), rows)
 
 
 def load_facts(session: Session, source: str, kinds: Sequence[str] | None) -> list[Fact]:

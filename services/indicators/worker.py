@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import logging
 import os
+import random
+from collections.abc import Callable
 
 import faust
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import sessionmaker
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random_exponential
 
 from services.indicators.faust_app import create_app
 from services.indicators.projection import ProcessedEvent
@@ -28,6 +32,7 @@ log = logging.getLogger(__name__)
 # a fresh database needs a group of its own (tests sharing a broker set one each).
 GROUP_ENV = "YINLING_INDICATORS_GROUP"
 DEFAULT_GROUP = "yinling-indicators"
+SHARD_ENV, SHARDS = "YINLING_INDICATORS_SHARD", 8
 
 
 def already_processed(sessions: sessionmaker, envelopes: list[Envelope]) -> int:
@@ -39,25 +44,48 @@ def already_processed(sessions: sessionmaker, envelopes: list[Envelope]) -> int:
     return len(ids) - len(set(ids)) + sum(1 for i in set(ids) if i in seen)
 
 
+def retrying(step: Callable[[], int]) -> int:
+    """Run one engine step, again when it lost a race with another worker: a unique key
+    taken first by the other (IntegrityError), or SQLite's busy database (OperationalError).
+    Each step is one transaction, so a lost race leaves nothing behind."""
+    for attempt in Retrying(retry=retry_if_exception_type((IntegrityError, OperationalError)),
+                            wait=wait_random_exponential(multiplier=0.02, max=1.0),
+                            stop=stop_after_attempt(20), reraise=True):
+        with attempt:
+            return step()
+    raise AssertionError("unreachable")
+
+
 def main(settings: Settings) -> None:
-    runtime = open_runtime(settings)  # first: a malformed plan is refused before any connection
+    # First: a malformed plan is refused before any connection. Each worker adds its deltas
+    # into a shard of its own (picked at random), so workers never wait on each other's rows.
+    runtime = open_runtime(settings, shard=int(os.environ.get(SHARD_ENV) or random.randrange(SHARDS)))
     bootstrap = bootstrap_of(settings)
     ensure_topics(bootstrap, default_partitions=settings.topic_partitions,
                   replication=settings.topic_replication)
     relay = OutboxRelay(SERVICE, runtime.sessions, bootstrap).start()
     metrics.serve_metrics(settings.port("indicators-worker.metrics"), settings.host)
 
+    engine = runtime.engine
+
     def apply_batch(envelopes: list[Envelope], topic: str) -> int:
         repeats = already_processed(runtime.sessions, envelopes)
         if repeats:
             metrics.EVENTS_DUPLICATE.labels(SERVICE, topic).inc(repeats)
-        changed = runtime.engine.apply_batch(envelopes, topic_of=lambda _env: topic)
+        retrying(lambda: engine.ingest(envelopes, topic_of=lambda _env: topic))
+        return catch_up()
+
+    def catch_up() -> int:
+        """Recompute what is queued (this batch's units, or a stopped worker's) and refresh."""
+        while retrying(engine.drain):
+            pass
+        changed = retrying(engine.refresh)
         if changed:
             relay.wake()
         return changed
 
     def tick() -> int:
-        changed = runtime.engine.tick()
+        changed = retrying(engine.tick) + catch_up()
         if changed:
             relay.wake()
         return changed
