@@ -65,6 +65,14 @@ def worker(settings: Settings) -> None:
 
 @main.command()
 @click.pass_obj
+def rebuild(settings: Settings) -> None:
+    """Build every indicator again from the facts held (the feed serves the previous values
+    until it is done)."""
+    importlib.import_module("services.indicators.rebuild").main(settings)
+
+
+@main.command()
+@click.pass_obj
 def opendata(settings: Settings) -> None:
     """Run the public open-data HTTP feed."""
     importlib.import_module("services.opendata.main").main(settings)

@@ -20,11 +20,11 @@ from datetime import UTC, date, datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.indicators import deltas, incremental, store
+from services.indicators import deltas, incremental, locks, store
 from services.indicators.contributions import incremental as is_incremental
 from services.indicators.decode import decode
 from services.indicators.deps import cause_for
-from services.indicators.projection import MODELS, ChangeRow, DirtyRow, LockRow, ValueRow
+from services.indicators.projection import MODELS, ChangeRow, DirtyRow, ValueRow
 from services.indicators.reader import Reader, compute_from_snapshots
 from services.indicators.values import values_on
 from yinling.envelope import Envelope, event_type, format_time
@@ -107,13 +107,30 @@ class IndicatorEngine(Reader):
         (a new plan file, a changed counting rule, or a database from before they existed)."""
         built = 0
         with self._sessions.begin() as session:
-            _lock(session, "build", wait=True)   # one builder at a time; the second finds it done
+            locks.take(session, "build")   # one builder at a time; the second finds it done
             for plan, indicator in incremental.unbuilt(session, self._plans.values()):
                 units = incremental.build(session, plan, indicator)
                 log.info("built %s/%s from %d units", plan.id, indicator.id, units)
                 built += 1
         self._built = True
         return built
+
+    def rebuild(self, progress: Callable[[int], object] | None = None) -> int:
+        """Build every indicator again from the facts held and refresh every value, in one
+        transaction: readers see the previous values until it commits. Returns values changed."""
+        with self._sessions.begin() as session:
+            locks.take(session, "build")
+            timelines = store.load_timelines(session)
+            for plan in self._plans.values():
+                for indicator in plan.indicators:
+                    if is_incremental(indicator):
+                        incremental.build(session, plan, indicator, timelines, progress)
+            return self._refresh(session, self._everything(), None, wait=True)
+
+    def facts_to_read(self) -> int:
+        with self._sessions() as session:
+            return sum(incremental.facts_to_read(session, i) for p in self._plans.values()
+                       for i in p.indicators if is_incremental(i))
 
     def tick(self) -> int:
         """Re-read the "now" series when the city's date moved on (expiries need no event)."""
@@ -128,18 +145,19 @@ class IndicatorEngine(Reader):
     def recompute_all(self) -> int:
         self.build()
         with self._sessions.begin() as session:
-            return self._refresh(session, self._everything(), None)
+            return self._refresh(session, self._everything(), None, wait=True)
 
     def _everything(self) -> Work:
         return {(p.id, i.id, t): "" for p in self._plans.values() for i in p.indicators
                 for t in p.territories}
 
-    def _refresh(self, session: Session, work: Work | None, only_series: set[str] | None) -> int:
+    def _refresh(self, session: Session, work: Work | None, only_series: set[str] | None,
+                 wait: bool = False) -> int:
         """Re-read the given keys (None: the dirty ones) on every series day; store the values
         that changed. Every territory of an indicator is re-read with any one of them (one
         query), so a territory seen for the first time gets its value and a change its
         previous value, exactly as a full recomputation would."""
-        if not _lock(session, "values", wait=False):
+        if not locks.take(session, "values", shared=False, wait=wait):
             return 0   # another worker is refreshing; what is left dirty is read next time
         seen: list[tuple[DirtyRow, int]] = []
         if work is None:
@@ -216,11 +234,3 @@ class IndicatorEngine(Reader):
         session.add(change)
         return change
 
-
-def _lock(session: Session, name: str, wait: bool) -> bool:
-    """Take a named row lock until commit (PostgreSQL: FOR UPDATE; SQLite serialises writers
-    anyway). With wait=False, False when another transaction holds it."""
-    session.execute(deltas.insert_for(session)(LockRow).values(name=name).on_conflict_do_nothing())
-    query = select(LockRow.name).where(LockRow.name == name)
-    query = query.with_for_update() if wait else query.with_for_update(skip_locked=True)
-    return session.scalar(query) is not None

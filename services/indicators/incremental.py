@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from services.indicators import deltas, store
+from services.indicators import deltas, locks, store
 from services.indicators.contributions import (
     Contribution,
     contributions,
@@ -30,6 +30,7 @@ from services.indicators.contributions import (
     deltas as deltas_of,
 )
 from services.indicators.deps import needs
+from services.indicators.evaluate import Timelines
 from services.indicators.facts import Fact
 from services.indicators.projection import (
     BuildRow,
@@ -83,6 +84,7 @@ def drain(session: Session, plans: Mapping[str, Plan], shard: int, limit: int | 
     """Take pending rows (rows another worker holds are skipped), recompute their units, add
     the net deltas to this worker's shard and mark the changed keys dirty. Returns the number
     of rows taken."""
+    locks.take(session, "build", shared=True)   # no rebuild under way (it replaces the sums)
     table: Any = PendingRow.__table__   # plain rows: nothing for the ORM to track
     query = select(table).order_by(table.c.id).with_for_update(skip_locked=True)
     claimed = list(session.execute(query.limit(limit) if limit else query))
@@ -207,13 +209,25 @@ def _facts_by_unit(session: Session, indicator: Indicator) -> Iterator[tuple[str
         yield unit or "", group
 
 
-def build(session: Session, plan: Plan, indicator: Indicator) -> int:
-    """Contributions and deltas of one indicator from every fact held; returns units built."""
+def facts_to_read(session: Session, indicator: Indicator) -> int:
+    """How many facts a build of the indicator reads (for a progress bar)."""
+    source, kinds = needs(indicator)[0]
+    query = select(func.count()).select_from(FactRow).where(FactRow.source == source)
+    if kinds is not None:
+        query = query.where(FactRow.kind.in_(list(kinds)))
+    return int(session.scalar(query) or 0)
+
+
+def build(session: Session, plan: Plan, indicator: Indicator, timelines: Timelines | None = None,
+          progress: Callable[[int], object] | None = None) -> int:
+    """Contributions and deltas of one indicator from every fact held; returns units built.
+    `progress` is told how many facts were read as the build goes."""
     session.execute(delete(ContributionRow).where(ContributionRow.plan_id == plan.id,
                                                   ContributionRow.indicator_id == indicator.id))
     session.execute(delete(DeltaRow).where(DeltaRow.plan_id == plan.id,
                                            DeltaRow.indicator_id == indicator.id))
-    timelines = store.load_timelines(session)
+    if timelines is None:
+        timelines = store.load_timelines(session)
     required = indicator.counts.requires_qualification
     quals = store.qualification_intervals(session, required.kind, None) if required else {}
     total: Counter[tuple[str, date]] = Counter()
@@ -222,6 +236,8 @@ def build(session: Session, plan: Plan, indicator: Indicator) -> int:
     for unit, facts in _facts_by_unit(session, indicator):
         found: list[Contribution] = contributions(plan, indicator, facts, timelines, quals)
         units += 1
+        if progress is not None:
+            progress(len(facts))
         if found:
             rows.append({"plan_id": plan.id, "indicator_id": indicator.id, "unit": unit, "body": encode(found)})
             total.update(deltas_of(found))
