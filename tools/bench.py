@@ -11,10 +11,12 @@ import sys
 
 from tools import (  # noqa: F401 - register
     bench_engine_scale,
+    bench_freshness,
     bench_indicators,
     bench_pipeline,
     bench_relay,
     bench_services,
+    bench_worker_throughput,
 )
 from tools.bench_harness import run
 

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 
 SERVICE = "indicators"
 BATCH_MAX = 500
-BATCH_WITHIN_S = 0.2
+BATCH_WITHIN_S = 0.05   # a batch waits at most this long for more events: freshness
 TICK_EVERY_S = 1.0   # the day's change, and work another worker left queued or dirty
 
 
