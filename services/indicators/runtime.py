@@ -13,7 +13,7 @@ from services.indicators.engine import MODELS, IndicatorEngine
 from yinling.config import Settings
 from yinling.dates import today_in_city
 from yinling.db import create_schema, make_engine, make_sessionmaker
-from yinling.plan import Plan, load_plan
+from yinling.plan import Plan, load_plan, load_plans
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,8 @@ class IndicatorRuntime:
 
 def open_runtime(settings: Settings, database_url: str | None = None, shard: int = 0) -> IndicatorRuntime:
     """`shard`: where this process adds its deltas (workers pick one each; readers need none)."""
-    plans = [load_plan(settings.plan_path)]
+    # A folder holds every plan (a second plan file is built from the facts at the next start).
+    plans = load_plans(settings.plan_path) if settings.plan_path.is_dir() else [load_plan(settings.plan_path)]
     db = make_engine(database_url or settings.db_url(SERVICE))
     try:
         create_schema(db, MODELS)

@@ -74,3 +74,26 @@ def test_readers_see_the_previous_values_until_the_rebuild_commits(sessions: ses
     engine.rebuild(progress=lambda _n: seen_during.append(values(reader)) if not seen_during else None)
     assert seen_during == [before]
     assert values(reader) == right
+
+
+def test_a_plan_added_later_is_built_for_its_whole_period_from_the_facts(sessions: sessionmaker) -> None:
+    from services.indicators.engine import compute_from_snapshots
+    from yinling.plan import parse_plan
+
+    first = IndicatorEngine(sessions, [PLAN], lambda: D24)
+    first.apply_batch([envelope(r) for r in world()])
+    text = PLAN_PATH.read_text(encoding="utf-8")
+    later = parse_plan(text.replace("id: jiangmen-2022-2024", "id: jiangmen-2023-2025")
+                       .replace("{start: 2022-01-01, end: 2024-12-31}", "{start: 2023-01-01, end: 2025-12-31}")
+                       .replace("[2022-12-31, 2023-12-31, 2024-12-31]", "[2023-12-31, 2024-12-31, 2025-12-31]"))
+    both = IndicatorEngine(sessions, [PLAN, later], lambda: D24)
+    both.recompute_all()
+    for day in (date(2023, 6, 30), D24):
+        got = {(v.indicator_id, v.territory): v.value for v in both.values(later.id, None, day)}
+        for indicator in later.indicators:
+            for territory in later.territories:
+                want = compute_from_snapshots(later, world(), territory, day, indicator.id).value
+                assert got[(indicator.id, territory)] == want, (indicator.id, territory, day)
+    # Cumulative windows start with the later plan: 2022's loans count in the first plan only.
+    assert both.value(later.id, "finance_credit", CITY, D24).value != both.value(
+        PLAN.id, "finance_credit", CITY, D24).value
