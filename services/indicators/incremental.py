@@ -101,6 +101,7 @@ def drain(session: Session, plans: Mapping[str, Plan], shard: int, limit: int | 
             links[(row.plan_id, row.indicator_id)][row.credit_code] = row.cause_event_id
     changes: Counter[tuple[str, str, str, date]] = Counter()
     causes: Work = {}
+    linked: dict[tuple[str, frozenset[str]], list[store.Linked]] = {}   # one lookup per source
     for plan in plans.values():
         for indicator in plan.indicators:
             key = (plan.id, indicator.id)
@@ -109,8 +110,12 @@ def drain(session: Session, plans: Mapping[str, Plan], shard: int, limit: int | 
             units = work[key]
             if key in links:
                 source, kinds = needs(indicator)[0]
-                for unit, code in store.linked_units(session, source, kinds, links[key], distinct(indicator)):
-                    units.setdefault(unit, links[key][code])
+                codes = links[key]
+                if (source, frozenset(codes)) not in linked:
+                    linked[(source, frozenset(codes))] = store.linked_facts(session, source, codes)
+                for f in linked[(source, frozenset(codes))]:
+                    if kinds is None or f.kind in kinds:
+                        units.setdefault(f.subject if distinct(indicator) else f.aggregate_id, codes[f.credit_code])
             _recompute(session, plan, indicator, units, changes, causes)
     deltas.add(session, changes, shard)
     deltas.mark_dirty(session, causes, shard)

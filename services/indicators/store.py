@@ -182,18 +182,24 @@ def facts_of_units(session: Session, source: str, kinds: Sequence[str] | None, u
     return out
 
 
-def linked_units(session: Session, source: str, kinds: Sequence[str] | None, codes: Iterable[str],
-                 by_subject: bool) -> list[tuple[str, str]]:
-    """(unit, credit code) of the facts of `source` that name one of the enterprises."""
+@dataclass(frozen=True)
+class Linked:
+    """A fact that names an enterprise: enough to find its unit for any indicator."""
+    kind: str
+    subject: str
+    aggregate_id: str
+    credit_code: str
+
+
+def linked_facts(session: Session, source: str, codes: Iterable[str]) -> list[Linked]:
+    """The facts of `source` that name one of the enterprises (one query for every indicator
+    of the source; each picks its kinds and its unit from these)."""
     table = FactRow.__table__
-    column = table.c.subject if by_subject else table.c.aggregate_id
-    out: list[tuple[str, str]] = []
+    out: list[Linked] = []
     for part in chunks(sorted(set(codes))):
-        query = select(column, table.c.credit_code).where(table.c.source == source,
-                                                          table.c.credit_code.in_(part))
-        if kinds is not None:
-            query = query.where(table.c.kind.in_(list(kinds)))
-        out.extend((unit, code) for unit, code in session.execute(query))
+        query = select(table.c.kind, table.c.subject, table.c.aggregate_id, table.c.credit_code).where(
+            table.c.source == source, table.c.credit_code.in_(part))
+        out.extend(Linked(*row) for row in session.execute(query))
     return out
 
 
