@@ -50,9 +50,10 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
 def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
     """Create the given models' tables and the outbox and the command log: each service owns only its own tables."""
     from yinling.commands import CommandLog
+    from yinling.dead_letters import DeadLetter
     from yinling.outbox import OutboxRecord
 
     # Declarative classes expose __table__ as a FromClause; ours are all plain Tables.
-    owned: list[type[Base]] = [*models, OutboxRecord, CommandLog]
+    owned: list[type[Base]] = [*models, OutboxRecord, DeadLetter, CommandLog]
     tables = {cast(Table, m.__table__) for m in owned}
     Base.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))
