@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.enterprises.rules import day, not_after, registered_on, required_reason, required_text
+from yinling.bounds import check_as
 from yinling.credit_code import validate_credit_code
 from yinling.envelope import format_time
 from yinling.errors import ValidationError
@@ -70,7 +71,7 @@ def correct(current: Enterprise, request: CorrectEnterpriseRequest, at: datetime
     if request.field == "district":
         _correct_registration_district(new, request.value)
     else:
-        value = required_text(request.value, "value")
+        value = required_text(check_as(request.field, request.value), "value")
         if getattr(current, request.field) == value:
             raise ValidationError("value", f"{request.field} already is {value!r}; nothing to correct")
         setattr(new, request.field, value)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.finance.rules import check_record, parse_amount
+from yinling.bounds import check_as
 from yinling.envelope import format_time
 from yinling.errors import Conflict, ValidationError
 from yinling.v1.finance_pb2 import (
@@ -64,7 +65,7 @@ def correct(current: FinanceRecord, request: CorrectFinanceRequest, today: date,
     if target == "amount_fen":
         new.amount_fen = parse_amount(request.value)
     else:
-        setattr(new, target, request.value)
+        setattr(new, target, check_as(target, request.value, target))  # dates stored as YYYY-MM-DD
     if getattr(new, target) == getattr(current, target):
         raise ValidationError("value", f"{target} already has this value; nothing to correct")
     check_record(new, today)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
+from yinling.bounds import amount_fen, iso_date, shown
 from yinling.credit_code import validate_credit_code
-from yinling.dates import parse_date, require_order
+from yinling.dates import require_order
 from yinling.errors import ValidationError
 from yinling.territory import require_district
 from yinling.v1.finance_pb2 import FinanceRecord
@@ -18,7 +19,6 @@ MONEY_KINDS = (LOAN, "interest_subsidy", "insurance")
 LOAN_TYPES = ("credit", "equity_pledge", "ip_pledge", "equipment_leasing")
 # Shanghai, Shenzhen, Hong Kong, Beijing stock exchanges, NEEQ, Guangdong equity exchange.
 EXCHANGES = ("sse", "szse", "hkex", "bse", "neeq", "gdee")
-INT64_MAX = 2**63 - 1
 
 
 def check_record(record: FinanceRecord, today: date) -> None:
@@ -49,6 +49,7 @@ def _check_loan_type(record: FinanceRecord) -> None:
 
 
 def _check_amount(record: FinanceRecord) -> None:
+    amount_fen(record.amount_fen, "amount_fen")
     if record.kind in MONEY_KINDS and record.amount_fen <= 0:
         raise ValidationError("amount_fen", f"must be a positive number of fen for a {record.kind}")
     if record.kind == LISTING and record.amount_fen:
@@ -65,19 +66,13 @@ def _check_exchange(record: FinanceRecord) -> None:
 
 
 def _past_date(text: str, field: str, today: date) -> date:
-    day = parse_date(text, field)
-    assert day is not None  # required=True
-    if day > today:
-        raise ValidationError(field, f"{day.isoformat()} is in the future "
-                                     f"(today is {today.isoformat()})")
-    return day
+    if not text:
+        raise ValidationError(field, "is required (YYYY-MM-DD)")
+    return iso_date(text, field, past=True, today=today)
 
 
 def parse_amount(text: str) -> int:
     """A corrected amount arrives as text: whole fen only, so nothing is rounded."""
-    if not text.isascii() or not text.isdigit():
-        raise ValidationError("amount_fen", f"{text!r} is not a whole number of fen")
-    value = int(text)
-    if value > INT64_MAX:
-        raise ValidationError("amount_fen", "is larger than int64 allows")
-    return value
+    if not text.isascii() or not text.isdigit() or len(text) > 20:
+        raise ValidationError("amount_fen", f"{shown(text)} is not a whole number of fen")
+    return amount_fen(int(text), "amount_fen")

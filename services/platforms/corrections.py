@@ -10,6 +10,7 @@ from services.platforms.record import (
     require_text,
     validate_record,
 )
+from yinling.bounds import check_as
 from yinling.dates import iso, parse_date
 from yinling.errors import ValidationError
 from yinling.territory import require_district
@@ -20,6 +21,7 @@ CORRECTABLE = ("name", "host_organisation", "host_credit_code", "district", "ind
 
 
 def _clean(field: str, value: str) -> str:
+    value = check_as(field, value, field)  # the corrected field's own bound
     if field in ("name", "host_organisation"):
         return require_text(value, field)
     if field == "industry_cluster":

@@ -14,6 +14,7 @@ from services.talent.personal import (
     subject_of,
     validate_person,
 )
+from yinling.bounds import check_as
 from yinling.credit_code import validate_credit_code
 from yinling.dates import parse_date, require_order
 from yinling.errors import Conflict, ValidationError
@@ -107,7 +108,7 @@ def correct(current: TalentRecord, person: TalentPerson, cmd: CorrectTalentReque
     record, new_person = TalentRecord(), TalentPerson()
     record.CopyFrom(current)
     new_person.CopyFrom(person)
-    value = cmd.value.strip()
+    value = check_as(name.removeprefix("person."), cmd.value)
     if name == "ended_on" and not current.ended_on:
         raise Conflict("ended_on", "the record has not ended; use End")
     if name == "person.member_names":
