@@ -106,8 +106,9 @@ class TalentHandlers:
         CHANGES.record(s, key=record.id, snapshot=record, version=record.version,
                        change=out.change, actor=actor, reason=reason,
                        corrected=out.corrected_fields, at=now,
-                       payload=TalentChanged(record=record, change=out.change, actor=actor,
-                                             reason=reason))
+                       # The reason stays in the history table: free text never leaves the
+                       # service on a topic, whatever it holds.
+                       payload=TalentChanged(record=record, change=out.change, actor=actor))
 
     @staticmethod
     def _columns(record: TalentRecord) -> dict[str, object]:
