@@ -14,7 +14,6 @@ from typing import Protocol
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy import select, update
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
@@ -39,6 +38,11 @@ class Refused:
 
     def __init__(self, exc: Exception) -> None:
         self.exc = exc
+
+    @property
+    def permanent(self) -> bool:
+        # ValueError and the like: the record itself is unsendable (an illegal topic name).
+        return is_permanent(self.exc) or not isinstance(self.exc, KafkaError)
 
     def get(self, timeout: float | None = None) -> object:
         raise self.exc
@@ -79,7 +83,9 @@ class OutboxRelay:
     # -- loop --------------------------------------------------------------
     def run(self) -> None:
         retrying = Retrying(
-            retry=retry_if_exception_type((KafkaError, OSError, SQLAlchemyError)),
+            # Anything, not only the broker's and the database's errors: the relay never dies
+            # quietly; what it cannot get past is logged on every attempt.
+            retry=retry_if_exception_type(Exception),
             wait=wait_exponential(multiplier=0.2, max=5),
             before_sleep=lambda rs: log.warning("%s relay: broker or database unavailable (%s); retrying",
                                                 self.service, rs.outcome and rs.outcome.exception()),
@@ -115,7 +121,7 @@ class OutboxRelay:
             try:
                 future.get(timeout=0)
             except Exception as exc:  # noqa: BLE001 - stop at the first failure to keep order
-                if isinstance(future, Refused) and is_permanent(exc):
+                if isinstance(future, Refused) and future.permanent:
                     refused.append((row, exc))  # never sent: the order of the rest holds
                     continue
                 failed = (row, exc)
@@ -141,8 +147,8 @@ class OutboxRelay:
         try:
             return producer.send(row.topic, key=env.key.encode(), value=env.data,
                                  headers=env.headers())
-        except KafkaError as exc:  # refused before sending (e.g. larger than max_request_size)
-            return Refused(exc)
+        except (KafkaError, ValueError, TypeError) as exc:  # refused before sending: too large,
+            return Refused(exc)                             # an illegal topic name, ...
 
     def _publish_alone_or_dead_letter(self, row: OutboxRecord) -> None:
         producer = self._get_producer()
@@ -152,7 +158,7 @@ class OutboxRelay:
             future.get(timeout=0)
         except Exception as exc:  # noqa: BLE001 - classified below
             self._reset_producer()
-            if not is_permanent(exc):
+            if not (future.permanent if isinstance(future, Refused) else is_permanent(exc)):
                 raise KafkaError(f"publish of outbox row {row.id} failed: {exc}") from exc
             self._dead_letter(row, describe(exc))
             return

@@ -94,6 +94,26 @@ def test_an_event_too_large_for_the_broker_is_dead_lettered_and_later_events_go_
     assert notice.value in (b"", None)
 
 
+def test_an_event_the_producer_cannot_send_at_all_is_dead_lettered_too(broker, tmp_path):
+    topic = f"yinling.test.poison.{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [TopicSpec(topic, "k", "poison", partitions=1)])
+    sessions = outbox(tmp_path)
+    before, = stage(sessions, topic, ["before"])
+    poison, = stage(sessions, "an illegal topic name!", ["lost"])
+    after, = stage(sessions, topic, ["after"])
+    service = f"poison-{uuid.uuid4().hex[:6]}"
+    relay = OutboxRelay(service, sessions, broker.bootstrap, poll_interval_s=0.1).start()
+    try:
+        assert wait_for(lambda: gauge("yinling_outbox_backlog", service) == 0)
+        on_topic = records(broker.bootstrap, topic, lambda seen: len(seen) >= 2)
+    finally:
+        relay.stop()
+    assert [Envelope.from_record(r.key, r.value, r.headers).id for r in on_topic] == [before, after]
+    with sessions() as session:
+        letter = session.scalars(select(DeadLetter)).one()
+    assert letter.event_id == poison and letter.reason.startswith("ValueError")
+
+
 def test_a_restarted_relay_does_not_try_a_dead_letter_again(broker, tmp_path):
     topic = f"yinling.test.poison.{uuid.uuid4().hex[:8]}"
     ensure_topics(broker.bootstrap, [TopicSpec(topic, "k", "poison", partitions=1)])
