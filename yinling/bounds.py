@@ -33,7 +33,7 @@ from google.protobuf.descriptor import FieldDescriptor
 from google.protobuf.message import Message
 
 from yinling.dates import today_in_city
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 
 MAX_CODE = 64
 MAX_REQUEST_ID = 100
@@ -44,7 +44,6 @@ MAX_FEN = 10**14
 MAX_COUNT = 10_000_000
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 12, 31)
-SHOWN = 32  # characters of an offending value quoted back
 
 SHORT_FIELDS = frozenset({"name", "host_organisation", "industry_cluster", "number", "source",
                           "email", "phone", "identity_number", "member_names"})
@@ -57,14 +56,6 @@ COUNT_FIELDS = frozenset({"employees", "rd_staff"})
 # Line breaks and tabs are text in a reason; anywhere else they are a control character.
 TEXT_CONTROLS = frozenset("\n\r\t")
 INVISIBLE = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
-
-
-def shown(value: object) -> str:
-    """A short, safe quotation of an offending value: its start and its length."""
-    text = str(value)
-    if len(text) <= SHOWN:
-        return repr(text)
-    return f"{text[:SHOWN]!r}... ({len(text)} characters)"
 
 
 def clean_text(value: str, field: str, limit: int, *, free_text: bool = False) -> str:

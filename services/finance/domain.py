@@ -8,7 +8,7 @@ from datetime import date, datetime
 from services.finance.rules import check_record, parse_amount
 from yinling.bounds import check_as
 from yinling.envelope import format_time
-from yinling.errors import Conflict, ValidationError
+from yinling.errors import Conflict, ValidationError, shown
 from yinling.v1.finance_pb2 import (
     CorrectFinanceRequest,
     FinanceRecord,
@@ -58,7 +58,7 @@ def correct(current: FinanceRecord, request: CorrectFinanceRequest, today: date,
             at: datetime) -> Change:
     target = CORRECTABLE.get(request.field)
     if target is None:
-        raise ValidationError("field", f"{request.field!r} cannot be corrected; "
+        raise ValidationError("field", f"{shown(request.field)} cannot be corrected; "
                                        f"one of {sorted(set(CORRECTABLE.values()))}")
     reason = _required_reason(request.reason)
     new = _next(current, at)

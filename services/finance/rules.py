@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import date
 
-from yinling.bounds import amount_fen, iso_date, shown
+from yinling.bounds import amount_fen, iso_date
 from yinling.credit_code import validate_credit_code
 from yinling.dates import require_order
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 from yinling.territory import require_district
 from yinling.v1.finance_pb2 import FinanceRecord
 
@@ -24,7 +24,7 @@ EXCHANGES = ("sse", "szse", "hkex", "bse", "neeq", "gdee")
 def check_record(record: FinanceRecord, today: date) -> None:
     """Raise ValidationError naming the first field that breaks a rule."""
     if record.kind not in KINDS:
-        raise ValidationError("kind", f"unknown kind {record.kind!r}; "
+        raise ValidationError("kind", f"unknown kind {shown(record.kind)}; "
                                       f"expected one of {list(KINDS)}")
     _check_loan_type(record)
     validate_credit_code(record.enterprise_credit_code, "enterprise_credit_code")
@@ -42,7 +42,7 @@ def _check_loan_type(record: FinanceRecord) -> None:
         if not record.loan_type:
             raise ValidationError("loan_type", f"is required for a loan; one of {list(LOAN_TYPES)}")
         if record.loan_type not in LOAN_TYPES:
-            raise ValidationError("loan_type", f"unknown loan type {record.loan_type!r}; "
+            raise ValidationError("loan_type", f"unknown loan type {shown(record.loan_type)}; "
                                                f"expected one of {list(LOAN_TYPES)}")
     elif record.loan_type:
         raise ValidationError("loan_type", f"applies to loans only, not to a {record.kind}")
@@ -59,7 +59,7 @@ def _check_amount(record: FinanceRecord) -> None:
 def _check_exchange(record: FinanceRecord) -> None:
     if record.kind == LISTING:
         if record.exchange not in EXCHANGES:
-            raise ValidationError("exchange", f"unknown exchange {record.exchange!r}; "
+            raise ValidationError("exchange", f"unknown exchange {shown(record.exchange)}; "
                                               f"expected one of {list(EXCHANGES)}")
     elif record.exchange:
         raise ValidationError("exchange", f"applies to listings only, not to a {record.kind}")

@@ -15,7 +15,7 @@ from services.ingest.tables import TableError, parse_regional_statistics
 from yinling.aggregate_store import run_command
 from yinling.commands import previous_response, request_digest
 from yinling.dates import today_in_city
-from yinling.errors import NotFound, ValidationError
+from yinling.errors import NotFound, ValidationError, shown
 from yinling.v1 import ingest_pb2 as pb
 
 TABLES = {"regional_statistics": parse_regional_statistics}
@@ -25,7 +25,7 @@ COMMAND = "IngestTable"
 def ingest_table(sessions: sessionmaker, request: pb.IngestTableRequest, actor: str) -> pb.IngestBatch:
     parse = TABLES.get(request.table)
     if parse is None:
-        raise ValidationError("table", f"{request.table!r} is not one of {', '.join(TABLES)}")
+        raise ValidationError("table", f"{shown(request.table)} is not one of {', '.join(TABLES)}")
     if not request.content:
         raise ValidationError("content", "is empty")
     with sessions() as session:  # a retried upload is answered before it is parsed again

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 
-from yinling.bounds import MAX_SHORT, bounded_decimal, clean_text, iso_date, shown
-from yinling.errors import ValidationError
+from yinling.bounds import MAX_SHORT, bounded_decimal, clean_text, iso_date
+from yinling.errors import ValidationError, shown
 from yinling.territory import CITY, DISTRICTS
 
 T = TypeVar("T")
@@ -38,9 +38,9 @@ class RowError:
 class TableError(ValueError):
     def __init__(self, errors: list[RowError]) -> None:
         self.errors = errors
-        shown = "; ".join(str(e) for e in errors[:20])
+        listed = "; ".join(str(e) for e in errors[:20])
         more = f" (and {len(errors) - 20} more)" if len(errors) > 20 else ""
-        super().__init__(f"{len(errors)} error(s): {shown}{more}")
+        super().__init__(f"{len(errors)} error(s): {listed}{more}")
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,13 @@ from hypothesis import strategies as st
 from yinling.bounds import (
     MAX_FEN,
     MAX_SHORT,
-    SHOWN,
     amount_fen,
     bounded_decimal,
     check_request,
     clean_text,
     iso_date,
 )
-from yinling.errors import ValidationError
+from yinling.errors import SHOWN, ValidationError
 from yinling.v1 import enterprises_pb2 as ent
 from yinling.v1 import finance_pb2 as fin
 from yinling.v1 import platforms_pb2 as plat
