@@ -125,7 +125,8 @@ class DomainInterceptor(grpc.ServerInterceptor):
             # ASCII metadata must be printable ASCII: percent-encode the rest (names are Chinese),
             # else gRPC drops the whole trailer. Clients read it with urllib.parse.unquote.
             reason = quote(_bounded(getattr(exc, "reason", message)), safe=_PRINTABLE)
-            context.set_trailing_metadata(((FIELD_METADATA, field), (REASON_METADATA, reason)))
+            context.set_trailing_metadata(((FIELD_METADATA, quote(field[:200], safe=_PRINTABLE)),
+                                           (REASON_METADATA, reason)))
         context.abort(code, message)
 
     def _wrap_unary(self, behaviour, method: str):  # type: ignore[no-untyped-def]

@@ -60,12 +60,20 @@ def parse_regional_statistics(content: bytes, default_source: str) -> list[Regio
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TableError([RowError(0, "content", f"not UTF-8 ({exc.reason} at byte {exc.start})")]) from None
-    reader = csv.DictReader(io.StringIO(text))
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        return _parse_rows(reader, default_source)
+    except csv.Error as exc:  # a stray quote or carriage return: the table, not the gateway, is bad
+        raise TableError([RowError(reader.line_num, "content", f"not valid CSV ({exc})")]) from None
+
+
+def _parse_rows(reader: csv.DictReader, default_source: str) -> list[RegionalRow]:
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED if c not in header]
     unknown = [c for c in header if c not in REGIONAL_COLUMNS]
     errors = [RowError(0, c, "required column is missing") for c in missing]
-    errors += [RowError(0, c, f"unknown column; expected {', '.join(REGIONAL_COLUMNS)}") for c in unknown]
+    errors += [RowError(0, c if len(c) <= 40 else shown(c)[:40], f"unknown column; expected {', '.join(REGIONAL_COLUMNS)}")
+               for c in unknown]
     if errors:
         raise TableError(errors)
     rows: list[RegionalRow] = []

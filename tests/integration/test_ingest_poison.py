@@ -106,3 +106,15 @@ def test_a_row_the_owner_refuses_for_good_is_marked_and_the_batches_go_on(gatewa
     figures = registry.ListRegionalStatistics(ent.ListRegionalStatisticsRequest(year=2022))
     assert {(s.territory, s.value) for s in figures.statistics} == {
         ("440703", "100.5"), ("440705", "300.25"), ("440781", "7.5")}
+
+
+def test_a_table_that_is_not_valid_csv_is_refused_not_an_internal_error(gateway):
+    ingest, *_ = gateway
+    # A cell over the csv module's field limit (128 KiB) made the parser raise csv.Error.
+    table = (HEADER + "440703,2022,gdp,1.5,CNY_10K," + "s" * 200_000 + ",2023-06-30\n").encode()
+    with pytest.raises(grpc.RpcError) as refused:
+        ingest.IngestTable(pb.IngestTableRequest(table="regional_statistics", content=table),
+                           metadata=STEWARD)
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert dict(refused.value.trailing_metadata())["yinling-field"] == "content: row 1, column content"
+    assert len(refused.value.details()) < 400
