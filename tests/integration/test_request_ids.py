@@ -1,4 +1,4 @@
-"""request_id, done once in the kernel, as every service answers it (issue 7, findings 8, 9):
+"""request_id, done once in the kernel, as every service (and the ingest gateway) answers it (issue 7, findings 8, 9):
 an id reused with another method or another request is refused naming `request_id`;
 concurrent copies of one request all get the winner's answer, and it is applied once."""
 from __future__ import annotations
@@ -21,6 +21,7 @@ from services.enterprises.main import bindings as enterprise_bindings
 from services.enterprises.store import MODELS as ENTERPRISE_MODELS
 from services.finance.main import MODELS as FINANCE_MODELS
 from services.finance.main import bindings as finance_bindings
+from services.ingest.main import start as start_ingest
 from services.platforms.main import MODELS as PLATFORM_MODELS
 from services.platforms.main import bindings as platform_bindings
 from services.talent.main import bindings as talent_bindings
@@ -31,6 +32,8 @@ from yinling.config import Settings
 from yinling.outbox import OutboxRecord
 from yinling.service import ServiceRuntime, start_service
 from yinling.v1 import enterprises_pb2 as ent
+from yinling.v1 import ingest_pb2 as ing
+from yinling.v1 import ingest_pb2_grpc
 from yinling.v1 import platforms_pb2 as plat
 from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryStub
 from yinling.v1.finance_pb2_grpc import FinanceRegistryStub
@@ -158,3 +161,37 @@ def test_a_regional_statistic_sent_with_a_registers_request_id_is_refused(starte
         request_id=request_id), metadata=STEWARD))
     assert (code, field) == (grpc.StatusCode.INVALID_ARGUMENT, "request_id")
     assert stub.ListRegionalStatistics(ent.ListRegionalStatisticsRequest()).statistics == []
+
+
+@pytest.fixture
+def ingest(broker, tmp_path) -> Iterator[object]:  # type: ignore[no-untyped-def]
+    settings = Settings(bootstrap_servers=broker.bootstrap)
+    enterprises = start_service("enterprises", settings, ENTERPRISE_MODELS, enterprise_bindings,
+                                grpc_port=free_port(), database_url=f"sqlite:///{tmp_path / 'e.db'}")
+    runtime, forwarder = start_ingest(settings, grpc_port=free_port(),
+                                      database_url=f"sqlite:///{tmp_path / 'ingest.db'}",
+                                      enterprises_address=f"127.0.0.1:{enterprises.server.port}")
+    channel = grpc.insecure_channel(f"127.0.0.1:{runtime.server.port}")
+    yield ingest_pb2_grpc.IngestGatewayStub(channel)
+    channel.close()
+    forwarder.stop()
+    runtime.stop()
+    enterprises.stop()
+
+
+def test_ingest_uploads_bind_their_request_id_too(ingest):
+    table = b"territory,year,measure,value,unit,source,reported_on\n440703,2021,gdp,1.5,CNY_10K,s,2022-06-30\n"
+    request = ing.IngestTableRequest(table="regional_statistics", content=table, request_id=str(uuid.uuid4()))
+    gate = threading.Barrier(6)
+
+    def send(_n: int) -> str:
+        gate.wait()
+        return ingest.IngestTable(request, metadata=STEWARD, timeout=60).batch.id
+    with ThreadPoolExecutor(6) as pool:
+        batch_ids = set(pool.map(send, range(6)))
+    assert len(batch_ids) == 1
+    other = ing.IngestTableRequest(table="regional_statistics", content=table.replace(b"1.5", b"2.5"),
+                                   request_id=request.request_id)
+    code, field, _ = refused_field(lambda: ingest.IngestTable(other, metadata=STEWARD))
+    assert (code, field) == (grpc.StatusCode.INVALID_ARGUMENT, "request_id")
+    assert len(ingest.ListBatches(ing.ListBatchesRequest()).batches) == 1
