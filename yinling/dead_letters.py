@@ -88,5 +88,10 @@ def notice_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
     return [(k, v.encode()) for k, v in headers]
 
 
+def recent_dead_letters(session: Session, limit: int = 50) -> list[DeadLetter]:
+    """The latest dead letters first, for operators."""
+    return list(session.scalars(select(DeadLetter).order_by(DeadLetter.id.desc()).limit(limit)))
+
+
 def dead_letter_count(session: Session) -> int:
     return session.scalar(select(func.count()).select_from(DeadLetter)) or 0

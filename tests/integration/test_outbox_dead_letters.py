@@ -7,6 +7,7 @@ import time
 import uuid
 from collections.abc import Callable
 
+from click.testing import CliRunner
 from google.protobuf.wrappers_pb2 import StringValue
 from kafka import KafkaConsumer, TopicPartition
 from prometheus_client import REGISTRY
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from yinling.broker import EmbeddedBroker, ensure_topics, free_port
+from yinling.cli import main
 from yinling.db import create_schema, make_engine, make_sessionmaker
 from yinling.dead_letters import REASON_HEADER, DeadLetter
 from yinling.envelope import Envelope
@@ -161,3 +163,23 @@ def test_the_backlog_gauge_counts_every_waiting_row_while_the_broker_is_stopped(
     finally:
         relay.stop()
         own.stop()
+
+
+def test_operators_list_a_services_dead_letters_with_the_reason(broker, tmp_path):
+    topic = f"yinling.test.poison.{uuid.uuid4().hex[:8]}"
+    ensure_topics(broker.bootstrap, [TopicSpec(topic, "k", "poison", partitions=1)])
+    engine = make_engine(f"sqlite:///{tmp_path / 'platforms.db'}")
+    create_schema(engine, [])
+    sessions = make_sessionmaker(engine)
+    poison, = stage(sessions, topic, ["z" * 1_100_000])
+    relay = OutboxRelay("platforms-cli", sessions, broker.bootstrap, poll_interval_s=0.1).start()
+    try:
+        assert wait_for(lambda: gauge("yinling_outbox_dead_letters", "platforms-cli") == 1)
+    finally:
+        relay.stop()
+    engine.dispose()
+    result = CliRunner().invoke(main, ["dead-letters", "platforms"], env={
+        "YINLING_DATA_DIR": str(tmp_path), "YINLING_DATABASE_URL": ""})
+    assert result.exit_code == 0, result.output
+    assert poison in result.output and "MessageSizeTooLargeError" in result.output
+    assert f"-> {topic}" in result.output
