@@ -12,7 +12,7 @@ these are the outer limits no domain rule needs to repeat.
 | request id | request_id | 100 characters |
 | short text | names, organisations, clusters, numbers, sources, contacts | 300 characters |
 | free text | reasons, corrected values | 2,000 characters |
-| list | repeated strings | 100 items, each bounded by its type |
+| list | repeated strings | 100 items, each bounded by its type (lists of messages: the request size) |
 | amount | *_fen | 0 to 10^14 fen (one trillion yuan) |
 | count | employees, rd_staff | 0 to 10,000,000 |
 | year | year | 1900 to 2100 |
@@ -174,10 +174,10 @@ def check_request(message: Message, prefix: str = "") -> None:
     for fd, value in message.ListFields():
         field = prefix + fd.name
         if fd.type == FieldDescriptor.TYPE_MESSAGE:
-            items = value if fd.is_repeated else [value]
-            _check_length(items, field, fd)
-            for item in items:
-                check_request(item, field + ".")
+            # A list of messages (a batch of commands) is bounded by the request size and by
+            # the service that takes it; each message in it is checked like a request.
+            for n, item in enumerate(value if fd.is_repeated else [value]):
+                check_request(item, f"{field}[{n}]." if fd.is_repeated else field + ".")
         elif fd.type == FieldDescriptor.TYPE_STRING:
             rule = _string_rule(fd.name)
             if fd.is_repeated:

@@ -129,3 +129,10 @@ def test_any_text_as_a_date_is_a_date_or_a_refusal_naming_the_field(text):
         assert exc.field == "granted_on"
         return
     assert date(1900, 1, 1) <= day <= date(2100, 12, 31)
+
+
+def test_a_list_of_messages_is_not_cut_at_100_but_each_message_is_checked_by_its_place():
+    batch = ent.ListEnterprisesResponse(enterprises=[ent.Enterprise(name=f"企业{n}") for n in range(150)])
+    check_request(batch)  # a batch of commands is bounded by the request size, not a count
+    batch.enterprises[120].name = "\u200b"
+    assert refusal(lambda: check_request(batch)).field == "enterprises[120].name"
