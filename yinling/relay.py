@@ -169,7 +169,10 @@ class OutboxRelay:
                   "moved to the dead letters, later events go on", self.service, row.event_id,
                   row.ce_type, row.id, reason)
         with self.sessions.begin() as session:
-            letter = dead_letter(session, session.get(OutboxRecord, row.id) or row, reason)
+            current = session.get(OutboxRecord, row.id)
+            if current is None:  # moved meanwhile by another relay of the same database
+                return
+            letter = dead_letter(session, current, reason)
         metrics.OUTBOX_DEAD_LETTERED.labels(self.service, row.topic).inc()
         self._announce(letter)
 
