@@ -12,7 +12,7 @@ from google.protobuf.message import Message
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from yinling.commands import previous_response, remember_response
+from yinling.commands import previous_response, remember_response, request_digest
 from yinling.envelope import event_type
 from yinling.errors import Conflict
 from yinling.history import HistoryColumns
@@ -21,23 +21,28 @@ from yinling.outbox import record_event
 M = TypeVar("M", bound=Message)
 
 
-def run_command(sessions: sessionmaker, on_commit: Callable[[], None], *, request_id: str,
-                command: str, answer: type[M], body: Callable[[Session], M],
-                race_errors: tuple[type[Exception], ...] = ()) -> M:
-    """Run `body` in one transaction with the remembered answer; a retry of `request_id` gets
-    that answer and changes nothing. When `body` fails with one of `race_errors` and the same
-    request_id was meanwhile answered (a client retrying too soon), the loser answers with the
-    winner's result instead of an error."""
+def run_command(sessions: sessionmaker, on_commit: Callable[[], None], *, request: Message,
+                command: str, answer: type[M], body: Callable[[Session], M]) -> M:
+    """Run `body` in one transaction with the remembered answer. A retry of the request's
+    request_id gets that answer and changes nothing; the same id with another command or
+    other fields is refused (yinling.commands). When `body` fails in any way and the same
+    request was meanwhile answered (a copy of it racing this one: a unique key, a stale
+    version, a busy database), this copy answers with the winner's result instead of an error."""
+    request_id = getattr(request, "request_id", "")
+    digest = request_digest(request)
     try:
         with sessions.begin() as s:
-            earlier = previous_response(s, request_id)
+            earlier = previous_response(s, request_id, command, digest)
             if earlier is not None:
                 return answer.FromString(earlier)
             result = body(s)
-            remember_response(s, request_id, command, result.SerializeToString(deterministic=True))
-    except race_errors:
+            remember_response(s, request_id, command, digest,
+                              result.SerializeToString(deterministic=True))
+    except Exception:
+        if not request_id:
+            raise
         with sessions() as s:
-            earlier = previous_response(s, request_id)
+            earlier = previous_response(s, request_id, command, digest)
         if earlier is None:
             raise
         return answer.FromString(earlier)

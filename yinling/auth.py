@@ -19,6 +19,9 @@ from yinling.errors import Forbidden, Unauthenticated
 STEWARD = "steward"
 PERSONAL_DATA = "personal_data"
 
+# Trailing metadata naming the fields a response left empty because the caller may not see them.
+REDACTED_METADATA = "yinling-redacted"
+
 DEV_TOKENS = "dev-steward=steward@dev:steward;dev-talent-officer=talent-officer@dev:steward+personal_data"
 
 

@@ -126,3 +126,26 @@ def plan_check(paths: tuple[str, ...]) -> None:
 def ingest_table(settings: Settings, path: str, table: str, source: str, reason: str, token: str) -> None:
     """Upload a reported table (CSV) to the ingest gateway and follow it until forwarded."""
     importlib.import_module("yinling.ingest_client").upload(settings, path, table, source, reason, token)
+
+
+@main.command("dead-letters")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def dead_letters(settings: Settings, service: str, limit: int) -> None:
+    """List the events a service's broker refused for good (latest first), with the reason."""
+    from yinling.db import make_engine, make_sessionmaker
+    from yinling.dead_letters import recent_dead_letters
+
+    engine = make_engine(settings.db_url(service))
+    try:
+        with make_sessionmaker(engine)() as session:
+            letters = recent_dead_letters(session, limit)
+    finally:
+        engine.dispose()
+    if not letters:
+        click.echo(f"{service}: no dead letters")
+    for letter in letters:
+        notice = "notice published" if letter.announced else "no notice on the topic"
+        click.echo(f"{letter.dead_lettered_at:%Y-%m-%d %H:%M:%S} {letter.event_id} {letter.ce_type} "
+                   f"-> {letter.topic} ({len(letter.payload)} bytes, {notice}): {letter.reason}")

@@ -6,7 +6,7 @@ plus its own check character), 18 check character over positions 1-17.
 """
 from __future__ import annotations
 
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 
 FIELD = "credit_code"
 # The 31 characters of GB 32100; their index is their value. I, O, Z, S, V are
@@ -41,7 +41,7 @@ def validate_credit_code(text: str, field: str = FIELD) -> str:
     if not code:
         raise ValidationError(field, "is required (18-character unified social credit code)")
     if len(code) != 18:
-        raise ValidationError(field, f"{code!r} has {len(code)} characters, expected 18")
+        raise ValidationError(field, f"{shown(code)} has {len(code)} characters, expected 18")
     for pos, ch in enumerate(code, start=1):
         if ch not in _VALUE:
             raise ValidationError(
@@ -72,9 +72,9 @@ def make_credit_code(division: str, org_body: str | int,
     """
     body = f"{org_body:08d}" if isinstance(org_body, int) else org_body.upper()
     if len(body) != 8:
-        raise ValidationError("org_body", f"{body!r} must have 8 characters")
+        raise ValidationError("org_body", f"{shown(body)} must have 8 characters")
     if len(division) != 6:
-        raise ValidationError("division", f"{division!r} must have 6 characters")
+        raise ValidationError("division", f"{shown(division)} must have 6 characters")
     first16 = f"{authority}{org_type}{division}{body}".upper()
     first17 = first16 + org_check_character(body)
     # Validate the parts through the same rules the registry applies.

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 
 CITY_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -18,7 +18,7 @@ def parse_date(text: str, field: str, required: bool = True) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ValidationError(field, f"{text!r} is not a date in the form YYYY-MM-DD") from None
+        raise ValidationError(field, f"{shown(text)} is not a date in the form YYYY-MM-DD") from None
 
 
 def iso(day: date | None) -> str:

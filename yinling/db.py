@@ -4,7 +4,17 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
-from sqlalchemy import BigInteger, Engine, Integer, MetaData, Table, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    Engine,
+    Integer,
+    MetaData,
+    Table,
+    create_engine,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 
 NAMING = {
@@ -50,9 +60,31 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
 def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
     """Create the given models' tables and the outbox and the command log: each service owns only its own tables."""
     from yinling.commands import CommandLog
+    from yinling.dead_letters import DeadLetter
     from yinling.outbox import OutboxRecord
 
     # Declarative classes expose __table__ as a FromClause; ours are all plain Tables.
-    owned: list[type[Base]] = [*models, OutboxRecord, CommandLog]
+    owned: list[type[Base]] = [*models, OutboxRecord, DeadLetter, CommandLog]
     tables = {cast(Table, m.__table__) for m in owned}
     Base.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))
+    add_missing_columns(engine, tables)
+
+
+def add_missing_columns(engine: Engine, tables: Iterable[Table]) -> list[str]:
+    """A table created by an earlier version gains the nullable columns added since (create_all
+    makes missing tables only). Returns "table.column" of each column added."""
+    inspector = inspect(engine)
+    added = []
+    for table in tables:
+        present = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"{table.name}.{column.name} is missing and not nullable: "
+                                   "migrate this database by hand")
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:
+                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            added.append(f"{table.name}.{column.name}")
+    return added

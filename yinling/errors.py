@@ -1,6 +1,17 @@
 """Domain errors that every entry point maps to a clear answer for the caller."""
 from __future__ import annotations
 
+SHOWN = 32  # characters of an offending value quoted back in an error
+
+
+def shown(value: object) -> str:
+    """A short, safe quotation of an offending value for an error: its start and its length,
+    so an answer never repeats a megabyte the caller sent."""
+    text = str(value)
+    if len(text) <= SHOWN:
+        return repr(text)
+    return f"{text[:SHOWN]!r}... ({len(text)} characters)"
+
 
 class ValidationError(ValueError):
     """Bad input: names the offending field and the reason. Nothing was written."""

@@ -17,6 +17,7 @@ from grpc_reflection.v1alpha import reflection
 from sqlalchemy.exc import OperationalError
 
 from yinling import metrics
+from yinling.bounds import check_request
 from yinling.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
 
 DOMAIN_ERRORS = (ValidationError, NotFound, Conflict, Unauthenticated, Forbidden)
@@ -26,6 +27,37 @@ log = logging.getLogger(__name__)
 FIELD_METADATA = "yinling-field"
 REASON_METADATA = "yinling-reason"
 _PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+# Commands are small; a yearbook table (ingest, at most 10,000 rows) is the largest request.
+# Anything larger is refused by gRPC itself as RESOURCE_EXHAUSTED before it is read.
+MAX_REQUEST_BYTES = 4 * 1024 * 1024
+# An answer never carries more than this much of an error text (status details and trailers
+# share gRPC's 8 KiB metadata limit; a longer one turned into RESOURCE_EXHAUSTED).
+MAX_ERROR_TEXT = 300
+
+
+class Malformed:
+    """What a request that is not valid protobuf for its method deserialises to: the servicer
+    never sees it, the caller gets INVALID_ARGUMENT naming the problem."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+def _lenient(deserializer, method: str):  # type: ignore[no-untyped-def]
+    if deserializer is None:
+        return None
+
+    def parse(data: bytes):  # type: ignore[no-untyped-def]
+        try:
+            return deserializer(data)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the caller's bad bytes
+            return Malformed(f"the request is not a valid protobuf message for {method} "
+                             f"({type(exc).__name__}, {len(data)} bytes)")
+    return parse
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MAX_ERROR_TEXT else text[:MAX_ERROR_TEXT] + "..."
 
 
 @dataclass(frozen=True)
@@ -66,17 +98,24 @@ class DomainInterceptor(grpc.ServerInterceptor):
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer, method),
                 response_serializer=handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method),
-                request_deserializer=handler.request_deserializer,
+                request_deserializer=_lenient(handler.request_deserializer, method),
                 response_serializer=handler.response_serializer)
         return handler
 
+    def _admit(self, request, method: str) -> None:  # type: ignore[no-untyped-def]
+        """Before the servicer: the request parsed, and every field within its bound."""
+        if isinstance(request, Malformed):
+            raise ValidationError("request", request.reason)
+        check_request(request)
+
     def _fail(self, context, exc: BaseException, method: str):  # type: ignore[no-untyped-def]
         code, message, field = _status_of(exc)
+        message = _bounded(message)
         if code is grpc.StatusCode.INTERNAL:
             log.exception("%s.%s failed", self.service, method, exc_info=exc)
         elif code is grpc.StatusCode.UNAVAILABLE:
@@ -85,14 +124,16 @@ class DomainInterceptor(grpc.ServerInterceptor):
         if field:
             # ASCII metadata must be printable ASCII: percent-encode the rest (names are Chinese),
             # else gRPC drops the whole trailer. Clients read it with urllib.parse.unquote.
-            reason = quote(getattr(exc, "reason", message), safe=_PRINTABLE)
-            context.set_trailing_metadata(((FIELD_METADATA, field), (REASON_METADATA, reason)))
+            reason = quote(_bounded(getattr(exc, "reason", message)), safe=_PRINTABLE)
+            context.set_trailing_metadata(((FIELD_METADATA, quote(field[:200], safe=_PRINTABLE)),
+                                           (REASON_METADATA, reason)))
         context.abort(code, message)
 
     def _wrap_unary(self, behaviour, method: str):  # type: ignore[no-untyped-def]
         def call(request, context):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
             try:
+                self._admit(request, method)
                 response = behaviour(request, context)
             except DOMAIN_ERRORS as exc:
                 self._fail(context, exc, method)
@@ -110,6 +151,7 @@ class DomainInterceptor(grpc.ServerInterceptor):
     def _wrap_stream(self, behaviour, method: str):  # type: ignore[no-untyped-def]
         def call(request, context):  # type: ignore[no-untyped-def]
             try:
+                self._admit(request, method)
                 yield from behaviour(request, context)
             except DOMAIN_ERRORS as exc:
                 self._fail(context, exc, method)
@@ -124,7 +166,8 @@ class GrpcServer:
         self.bindings = list(bindings)
         self.address = address
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
-                                  interceptors=[DomainInterceptor(service)])
+                                  interceptors=[DomainInterceptor(service)],
+                                  options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
         self.health = health.HealthServicer()
         for b in self.bindings:
             b.add_to_server(b.servicer, self.server)

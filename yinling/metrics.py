@@ -14,6 +14,15 @@ EVENTS_DUPLICATE = Counter(
     "yinling_events_duplicate_total", "Events consumed again and ignored (redelivery)", ["service", "topic"]
 )
 OUTBOX_BACKLOG = Gauge("yinling_outbox_backlog", "Outbox records not yet published", ["service"])
+OUTBOX_DEAD_LETTERS = Gauge(
+    "yinling_outbox_dead_letters", "Outbox records the broker refused for good, kept aside", ["service"]
+)
+OUTBOX_DEAD_LETTERED = Counter(
+    "yinling_outbox_dead_lettered_total", "Outbox records moved to the dead letters", ["service", "topic"]
+)
+INGEST_ROWS_REFUSED = Counter(
+    "yinling_ingest_rows_refused_total", "Ingested rows the owning service refused for good", ["code"]
+)
 RELAY_PUBLISH_SECONDS = Histogram(
     "yinling_relay_publish_seconds", "Time from outbox commit to broker acknowledgement", ["service"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),

@@ -9,6 +9,7 @@ import logging
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Protocol
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
@@ -17,12 +18,34 @@ from sqlalchemy.orm import sessionmaker
 from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
 from yinling import metrics
-from yinling.outbox import OutboxRecord, backlog
+from yinling.dead_letters import DeadLetter, dead_letter, describe, is_permanent, notice_headers
+from yinling.outbox import OutboxRecord
+from yinling.outbox_gauges import freeze_outbox, watch_outbox
 from yinling.topic_state import topics_lost_by_broker
+from yinling.topics import DEAD_LETTERS
 
 log = logging.getLogger(__name__)
 
 BATCH = 500
+
+
+class Sent(Protocol):
+    def get(self, timeout: float | None = None) -> object: ...
+
+
+class Refused:
+    """A record the producer refused before sending it, answered like a failed send."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+    @property
+    def permanent(self) -> bool:
+        # ValueError and the like: the record itself is unsendable (an illegal topic name).
+        return is_permanent(self.exc) or not isinstance(self.exc, KafkaError)
+
+    def get(self, timeout: float | None = None) -> object:
+        raise self.exc
 
 
 class OutboxRelay:
@@ -39,6 +62,7 @@ class OutboxRelay:
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> OutboxRelay:
+        watch_outbox(self.service, self.sessions)
         self._thread = threading.Thread(target=self.run, name=f"{self.service}-relay", daemon=True)
         self._thread.start()
         return self
@@ -50,6 +74,7 @@ class OutboxRelay:
             self._thread.join(timeout_s)
         if self._producer:
             self._producer.close(timeout=5)
+        freeze_outbox(self.service, self.sessions)
 
     def wake(self) -> None:
         """Called after a commit that staged events, so they go out without waiting a poll."""
@@ -58,9 +83,11 @@ class OutboxRelay:
     # -- loop --------------------------------------------------------------
     def run(self) -> None:
         retrying = Retrying(
-            retry=retry_if_exception_type((KafkaError, OSError)),
+            # Anything, not only the broker's and the database's errors: the relay never dies
+            # quietly; what it cannot get past is logged on every attempt.
+            retry=retry_if_exception_type(Exception),
             wait=wait_exponential(multiplier=0.2, max=5),
-            before_sleep=lambda rs: log.warning("%s relay: broker unavailable (%s); retrying",
+            before_sleep=lambda rs: log.warning("%s relay: broker or database unavailable (%s); retrying",
                                                 self.service, rs.outcome and rs.outcome.exception()),
         )
         for attempt in retrying:
@@ -74,43 +101,108 @@ class OutboxRelay:
                 return
 
     def publish_batch(self) -> int:
-        """Publish up to BATCH rows in order; mark the acknowledged prefix. Returns rows marked."""
+        """Publish up to BATCH rows in order; mark the acknowledged prefix. A row the broker
+        refuses for good is moved to the dead letters and the batch goes on behind it; a
+        retryable failure stops at that row (order is kept) and raises. Returns rows handled."""
         with self.sessions() as session:
             rows = session.scalars(
                 select(OutboxRecord).where(OutboxRecord.published_at.is_(None))
                 .order_by(OutboxRecord.id).limit(BATCH)
             ).all()
-            metrics.OUTBOX_BACKLOG.labels(self.service).set(backlog(session))
         if not rows:
             return 0
         producer = self._get_producer()
-        futures = []
-        for row in rows:
-            env = row.envelope()
-            futures.append(producer.send(row.topic, key=env.key.encode(), value=env.data,
-                                         headers=env.headers()))
+        futures: list[Sent] = [self._send(producer, row) for row in rows]
         producer.flush(timeout=30)
-        acked: list[int] = []
-        error: Exception | None = None
+        acked: list[OutboxRecord] = []
+        refused: list[tuple[OutboxRecord, Exception]] = []
+        failed: tuple[OutboxRecord, Exception] | None = None
         for row, future in zip(rows, futures, strict=True):
             try:
                 future.get(timeout=0)
             except Exception as exc:  # noqa: BLE001 - stop at the first failure to keep order
-                error = exc
+                if isinstance(future, Refused) and future.permanent:
+                    refused.append((row, exc))  # never sent: the order of the rest holds
+                    continue
+                failed = (row, exc)
                 break
-            acked.append(row.id)
+            acked.append(row)
+        self._mark_published(acked)
+        for poison, why in refused:
+            self._dead_letter(poison, describe(why))
+        handled = len(acked) + len(refused)
+        if failed is None:
+            return handled
+        row, error = failed
+        self._reset_producer()
+        if not is_permanent(error):
+            raise KafkaError(f"publish failed after {handled} of {len(rows)}: {error}")
+        # The whole producer batch fails with its largest record: try the row alone before
+        # calling it poison, so a neighbour is never dead-lettered for another's fault.
+        self._publish_alone_or_dead_letter(row)
+        return handled + 1
+
+    def _send(self, producer: KafkaProducer, row: OutboxRecord) -> Sent:
+        env = row.envelope()
+        try:
+            return producer.send(row.topic, key=env.key.encode(), value=env.data,
+                                 headers=env.headers())
+        except (KafkaError, ValueError, TypeError) as exc:  # refused before sending: too large,
+            return Refused(exc)                             # an illegal topic name, ...
+
+    def _publish_alone_or_dead_letter(self, row: OutboxRecord) -> None:
+        producer = self._get_producer()
+        future = self._send(producer, row)
+        producer.flush(timeout=30)
+        try:
+            future.get(timeout=0)
+        except Exception as exc:  # noqa: BLE001 - classified below
+            self._reset_producer()
+            if not (future.permanent if isinstance(future, Refused) else is_permanent(exc)):
+                raise KafkaError(f"publish of outbox row {row.id} failed: {exc}") from exc
+            self._dead_letter(row, describe(exc))
+            return
+        self._mark_published([row])
+
+    def _dead_letter(self, row: OutboxRecord, reason: str) -> None:
+        log.error("%s relay: the broker refuses event %s (%s, outbox row %s) for good: %s; "
+                  "moved to the dead letters, later events go on", self.service, row.event_id,
+                  row.ce_type, row.id, reason)
+        with self.sessions.begin() as session:
+            current = session.get(OutboxRecord, row.id)
+            if current is None:  # moved meanwhile by another relay of the same database
+                return
+            letter = dead_letter(session, current, reason)
+        metrics.OUTBOX_DEAD_LETTERED.labels(self.service, row.topic).inc()
+        self._announce(letter)
+
+    def _announce(self, letter: DeadLetter) -> None:
+        """Best effort: a notice on the dead-letter topic; the table is the record."""
+        producer = self._get_producer()
+        try:
+            producer.send(DEAD_LETTERS.name, key=letter.key.encode()[:200], value=b"",
+                          headers=notice_headers(letter)).get(timeout=10)
+        except Exception as exc:  # noqa: BLE001 - the broker may refuse this too
+            log.warning("%s relay: dead-letter notice for %s not published: %s",
+                        self.service, letter.event_id, exc)
+            self._reset_producer()
+            return
+        with self.sessions.begin() as session:
+            session.execute(update(DeadLetter).where(DeadLetter.id == letter.id)
+                            .values(announced=True))
+
+    def _mark_published(self, rows: list[OutboxRecord]) -> None:
+        if not rows:
+            return
+        with self.sessions.begin() as session:
+            session.execute(update(OutboxRecord).where(OutboxRecord.id.in_([r.id for r in rows]))
+                            .values(published_at=datetime.now(UTC)))
+        now = datetime.now(UTC)
+        for row in rows:
             metrics.EVENTS_PUBLISHED.labels(self.service, row.topic, row.ce_type).inc()
             commit_time = row.ce_time if row.ce_time.tzinfo else row.ce_time.replace(tzinfo=UTC)
             metrics.RELAY_PUBLISH_SECONDS.labels(self.service).observe(
-                max(0.0, (datetime.now(UTC) - commit_time).total_seconds()))
-        if acked:
-            with self.sessions.begin() as session:
-                session.execute(update(OutboxRecord).where(OutboxRecord.id.in_(acked))
-                                .values(published_at=datetime.now(UTC)))
-        if error is not None:
-            self._reset_producer()
-            raise KafkaError(f"publish failed after {len(acked)} of {len(rows)}: {error}")
-        return len(acked)
+                max(0.0, (now - commit_time).total_seconds()))
 
     # -- broker state ------------------------------------------------------
     def _republish_what_the_broker_lost(self) -> None:

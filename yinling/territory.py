@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 
 CITY = "440700"
 
@@ -25,7 +25,7 @@ CITY_NAME = ("江门市", "Jiangmen")
 def require_district(code: str, field: str = "district") -> str:
     """Return the code if it names one of the seven divisions, else raise naming the field."""
     if code not in DISTRICTS:
-        raise ValidationError(field, f"unknown district code {code!r}; expected one of {sorted(DISTRICTS)}")
+        raise ValidationError(field, f"unknown district code {shown(code)}; expected one of {sorted(DISTRICTS)}")
     return code
 
 

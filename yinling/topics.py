@@ -38,6 +38,11 @@ FINANCE_EVENTS = TopicSpec(
 INDICATOR_CHANGES = TopicSpec(
     "yinling.indicators.changes.v1", "indicator id/territory/as-of", "Indicator value changes"
 )
+DEAD_LETTERS = TopicSpec(
+    "yinling.dead-letters.v1", "the refused event's key",
+    "Notices of events the broker refused for good (headers only; the record stays in the "
+    "service's outbox_dead_letters table)", partitions=1,
+)
 
 SOURCE_TOPICS = (PLATFORM_EVENTS, ENTERPRISE_EVENTS, STATISTICS_EVENTS, TALENT_EVENTS, FINANCE_EVENTS)
-ALL_TOPICS = (*SOURCE_TOPICS, INDICATOR_CHANGES)
+ALL_TOPICS = (*SOURCE_TOPICS, INDICATOR_CHANGES, DEAD_LETTERS)

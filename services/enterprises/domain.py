@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.enterprises.rules import day, not_after, registered_on, required_reason, required_text
+from yinling.bounds import check_as
 from yinling.credit_code import validate_credit_code
 from yinling.envelope import format_time
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 from yinling.territory import require_district
 from yinling.v1.enterprises_pb2 import (
     AnnualStatistics,
@@ -64,15 +65,15 @@ def move(current: Enterprise, request: MoveEnterpriseRequest, today: date, at: d
 
 def correct(current: Enterprise, request: CorrectEnterpriseRequest, at: datetime) -> Change:
     if request.field not in CORRECTABLE:
-        raise ValidationError("field", f"{request.field!r} cannot be corrected; one of {list(CORRECTABLE)}")
+        raise ValidationError("field", f"{shown(request.field)} cannot be corrected; one of {list(CORRECTABLE)}")
     reason = required_reason(request.reason)
     new = next_snapshot(current, at)
     if request.field == "district":
         _correct_registration_district(new, request.value)
     else:
-        value = required_text(request.value, "value")
+        value = required_text(check_as(request.field, request.value), "value")
         if getattr(current, request.field) == value:
-            raise ValidationError("value", f"{request.field} already is {value!r}; nothing to correct")
+            raise ValidationError("value", f"{request.field} already is {shown(value)}; nothing to correct")
         setattr(new, request.field, value)
     return Change(new, "corrected", reason, [request.field])
 

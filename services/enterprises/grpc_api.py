@@ -1,7 +1,10 @@
-"""gRPC face of the enterprise registry: commands need the steward role, queries are open
-(enterprise records and regional statistics are public, not personal data)."""
+"""gRPC face of the enterprise registry: commands need the steward role. Queries are open
+(enterprise records and regional statistics are public, not personal data), except an
+enterprise's annual statistics (revenue, R&D expenditure, employees): confidential, shown to
+stewards only and left out, with a `yinling-redacted: statistics` trailer, for anyone else."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TypeAlias
 
 import grpc
@@ -10,7 +13,7 @@ from sqlalchemy.orm import sessionmaker
 from services.enterprises.handlers import EnterpriseHandlers
 from services.enterprises.queries import EnterpriseQueries
 from services.enterprises.statistics_handlers import StatisticsHandlers
-from yinling.auth import STEWARD, require
+from yinling.auth import REDACTED_METADATA, STEWARD, caller_of, require
 from yinling.v1 import enterprises_pb2 as pb
 from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryServicer
 
@@ -45,13 +48,19 @@ class EnterpriseRegistry(EnterpriseRegistryServicer):
         return self.commands.correct(request, require(context, STEWARD).actor)
 
     def Get(self, request: pb.GetEnterpriseRequest, context: Ctx) -> pb.Enterprise:
-        return self.queries.get(request.credit_code)
+        enterprise = self.queries.get(request.credit_code)
+        _without_statistics(context, [enterprise])
+        return enterprise
 
     def List(self, request: pb.ListEnterprisesRequest, context: Ctx) -> pb.ListEnterprisesResponse:
-        return self.queries.list(request)
+        page = self.queries.list(request)
+        _without_statistics(context, page.enterprises)
+        return page
 
     def History(self, request: pb.EnterpriseHistoryRequest, context: Ctx) -> pb.EnterpriseHistoryResponse:
-        return self.queries.history(request.credit_code)
+        history = self.queries.history(request.credit_code)
+        _without_statistics(context, history.snapshots)
+        return history
 
     def ReportRegionalStatistic(self, request: pb.ReportRegionalStatisticRequest,
                                 context: Ctx) -> pb.RegionalStatistic:
@@ -60,3 +69,12 @@ class EnterpriseRegistry(EnterpriseRegistryServicer):
     def ListRegionalStatistics(self, request: pb.ListRegionalStatisticsRequest,
                                context: Ctx) -> pb.ListRegionalStatisticsResponse:
         return pb.ListRegionalStatisticsResponse(statistics=self.statistics.list(request))
+
+
+def _without_statistics(context: Ctx, enterprises: Iterable[pb.Enterprise]) -> None:
+    """Annual statistics are confidential: only a steward sees them."""
+    if caller_of(context).has(STEWARD):
+        return
+    for enterprise in enterprises:
+        enterprise.ClearField("statistics")
+    context.set_trailing_metadata(((REDACTED_METADATA, "statistics"),))

@@ -40,7 +40,7 @@ class EnterpriseHandlers:
             except IntegrityError:
                 raise ValidationError("credit_code", f"{code} is already registered") from None
             return _record(s, change, actor, now)
-        return run_command(self.sessions, self.on_commit, request_id=request.request_id,
+        return run_command(self.sessions, self.on_commit, request=request,
                            command="register", answer=Enterprise, body=body)
 
     def move(self, request, actor: str) -> Enterprise:  # type: ignore[no-untyped-def]
@@ -77,7 +77,7 @@ class EnterpriseHandlers:
             update_versioned(s, EnterpriseRecord, "credit_code", code, row.version,
                              _columns(change.enterprise))
             return _record(s, change, actor, now)
-        return run_command(self.sessions, self.on_commit, request_id=request.request_id,
+        return run_command(self.sessions, self.on_commit, request=request,
                            command=command, answer=Enterprise, body=body)
 
 

@@ -21,7 +21,7 @@ from services.enterprises.rules import (
     required_reason,
 )
 from yinling.dates import add_years
-from yinling.errors import Conflict, ValidationError
+from yinling.errors import Conflict, ValidationError, shown
 from yinling.v1.enterprises_pb2 import (
     Enterprise,
     GrantQualificationRequest,
@@ -69,7 +69,7 @@ def renew(current: Enterprise, request: RenewQualificationRequest, today: date, 
                                             f"{old.valid_until}; grant a new one instead")
     number = _number(old.kind, request.number)
     if number and number == old.number:
-        raise ValidationError("number", f"the renewed certificate needs a new number, not {number!r}")
+        raise ValidationError("number", f"the renewed certificate needs a new number, not {shown(number)}")
     new = next_snapshot(current, at)
     new.qualifications.add(id=next_qualification_id(current), kind=old.kind, number=number,
                            granted_on=renewed.isoformat(),
@@ -132,7 +132,7 @@ def _valid_until(current: Enterprise, kind: str, granted: date, year: int, overr
 
 def _refuse_duplicate(current: Enterprise, kind: str, granted: date, year: int, number: str) -> None:
     if number and any(q.kind == kind and q.number == number for q in current.qualifications):
-        raise ValidationError("number", f"{kind} {number!r} is already recorded for this enterprise")
+        raise ValidationError("number", f"{kind} {shown(number)} is already recorded for this enterprise")
     if kind == TECH_SME and any(q.kind == kind and q.year == year and not q.revoked_on
                                 for q in current.qualifications):
         raise Conflict("year", f"the enterprise is already on the {year} tech-SME register")

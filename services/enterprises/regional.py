@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.enterprises.rules import day, not_after, required_reason
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 from yinling.territory import CITY, DISTRICTS
 from yinling.v1.enterprises_pb2 import RegionalStatistic, ReportRegionalStatisticRequest
 
@@ -52,18 +52,18 @@ def checked(given: RegionalStatistic, today: date) -> RegionalStatistic:
     territory = given.territory.strip()
     if territory != CITY and territory not in DISTRICTS:
         raise ValidationError("statistic.territory",
-                              f"unknown territory {territory!r}; expected {CITY} or one of {sorted(DISTRICTS)}")
+                              f"unknown territory {shown(territory)}; expected {CITY} or one of {sorted(DISTRICTS)}")
     if not FIRST_YEAR <= given.year < today.year:  # a year's figure exists only once it has ended
         raise ValidationError("statistic.year", f"{given.year} is outside {FIRST_YEAR}..{today.year - 1}")
     if given.measure not in MEASURES:
-        raise ValidationError("statistic.measure", f"unknown measure {given.measure!r}; expected one of {list(MEASURES)}")
+        raise ValidationError("statistic.measure", f"unknown measure {shown(given.measure)}; expected one of {list(MEASURES)}")
     value = given.value.strip()
     if not DECIMAL.match(value):
-        raise ValidationError("statistic.value", f"{value!r} is not a non-negative decimal such as "
+        raise ValidationError("statistic.value", f"{shown(value)} is not a non-negative decimal such as "
                                                  "'123456.78' (at most 4 decimal places)")
     unit = given.unit.strip() or UNIT
     if unit != UNIT:
-        raise ValidationError("statistic.unit", f"{unit!r} is not accepted; figures are in {UNIT}")
+        raise ValidationError("statistic.unit", f"{shown(unit)} is not accepted; figures are in {UNIT}")
     source = given.source.strip()
     if not source:
         raise ValidationError("statistic.source", "is required (e.g. the yearbook and table)")

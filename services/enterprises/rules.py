@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import date
 
 from yinling.dates import add_years, parse_date
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 from yinling.v1.enterprises_pb2 import Enterprise, Qualification
 
 HIGH_TECH = "high_tech_enterprise"
@@ -21,7 +21,7 @@ FIXED_VALIDITY = (HIGH_TECH, TECH_SME)
 
 def require_kind(kind: str) -> str:
     if kind not in KINDS:
-        raise ValidationError("kind", f"unknown qualification kind {kind!r}; expected one of {list(KINDS)}")
+        raise ValidationError("kind", f"unknown qualification kind {shown(kind)}; expected one of {list(KINDS)}")
     return kind
 
 
@@ -73,7 +73,7 @@ def find(enterprise: Enterprise, qualification_id: str) -> Qualification:
             return q
     known = [q.id for q in enterprise.qualifications]
     raise ValidationError("qualification_id",
-                          f"{qualification_id!r} is not a qualification of this enterprise; known: {known}")
+                          f"{shown(qualification_id)} is not a qualification of this enterprise; known: {known}")
 
 
 def next_qualification_id(enterprise: Enterprise) -> str:

@@ -63,7 +63,7 @@ class StatisticsHandlers:
                                             recorded_at=now, actor=actor, reason=outcome.reason,
                                             event_id=event.event_id, snapshot=new.SerializeToString()))
             return new
-        return run_command(self.sessions, self.on_commit, request_id=request.request_id,
+        return run_command(self.sessions, self.on_commit, request=request,
                            command="report_statistic", answer=RegionalStatistic, body=body)
 
     def list(self, request: ListRegionalStatisticsRequest) -> list[RegionalStatistic]:

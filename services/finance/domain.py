@@ -6,8 +6,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from services.finance.rules import check_record, parse_amount
+from yinling.bounds import check_as
 from yinling.envelope import format_time
-from yinling.errors import Conflict, ValidationError
+from yinling.errors import Conflict, ValidationError, shown
 from yinling.v1.finance_pb2 import (
     CorrectFinanceRequest,
     FinanceRecord,
@@ -57,14 +58,14 @@ def correct(current: FinanceRecord, request: CorrectFinanceRequest, today: date,
             at: datetime) -> Change:
     target = CORRECTABLE.get(request.field)
     if target is None:
-        raise ValidationError("field", f"{request.field!r} cannot be corrected; "
+        raise ValidationError("field", f"{shown(request.field)} cannot be corrected; "
                                        f"one of {sorted(set(CORRECTABLE.values()))}")
     reason = _required_reason(request.reason)
     new = _next(current, at)
     if target == "amount_fen":
         new.amount_fen = parse_amount(request.value)
     else:
-        setattr(new, target, request.value)
+        setattr(new, target, check_as(target, request.value, target))  # dates stored as YYYY-MM-DD
     if getattr(new, target) == getattr(current, target):
         raise ValidationError("value", f"{target} already has this value; nothing to correct")
     check_record(new, today)

@@ -15,12 +15,10 @@ from sqlalchemy.orm import sessionmaker
 
 from services.finance.handlers import FinanceCommands
 from services.finance.queries import Filters, FinanceQueries
-from yinling.auth import STEWARD, caller_of, require
+from yinling.auth import REDACTED_METADATA, STEWARD, caller_of, require
 from yinling.paging import next_token, page_bounds
 from yinling.v1 import finance_pb2 as pb
 from yinling.v1.finance_pb2_grpc import FinanceRegistryServicer
-
-REDACTED_METADATA = "yinling-redacted"
 
 
 class FinanceServicer(FinanceRegistryServicer):

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -45,21 +46,21 @@ class FinanceCommands:
     def record(self, request: RecordFinanceRequest, actor: str) -> FinanceRecord:
         def decide(_s: Session, now: datetime) -> tuple[domain.Change, int | None]:
             return domain.record(request, str(uuid.uuid4()), today_in_city(now), now), None
-        return self._run("record", request.request_id, actor, decide)
+        return self._run("record", request, actor, decide)
 
     def withdraw(self, request: WithdrawFinanceRequest, actor: str) -> FinanceRecord:
         def decide(s: Session, now: datetime) -> tuple[domain.Change, int | None]:
             current = _load(s, request.record_id)
             return domain.withdraw(current, request, today_in_city(now), now), current.version
-        return self._run("withdraw", request.request_id, actor, decide)
+        return self._run("withdraw", request, actor, decide)
 
     def correct(self, request: CorrectFinanceRequest, actor: str) -> FinanceRecord:
         def decide(s: Session, now: datetime) -> tuple[domain.Change, int | None]:
             current = _load(s, request.record_id)
             return domain.correct(current, request, today_in_city(now), now), current.version
-        return self._run("correct", request.request_id, actor, decide)
+        return self._run("correct", request, actor, decide)
 
-    def _run(self, command: str, request_id: str, actor: str,
+    def _run(self, command: str, request: Message, actor: str,
              decide: Decide) -> FinanceRecord:
         def body(s: Session) -> FinanceRecord:
             now = self.clock()
@@ -76,8 +77,8 @@ class FinanceCommands:
                            payload=payload, at=now)
             return change.record
         # Two deliveries of one request_id raced: the loser answers with the winner's result.
-        return run_command(self.sessions, self.on_commit, request_id=request_id, command=command,
-                           answer=FinanceRecord, body=body, race_errors=(IntegrityError,))
+        return run_command(self.sessions, self.on_commit, request=request, command=command,
+                           answer=FinanceRecord, body=body)
 
 
 def _load(s: Session, record_id: str) -> FinanceRecord:

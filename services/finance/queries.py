@@ -10,7 +10,7 @@ from services.finance.rules import KINDS
 from services.finance.store import FinanceHistoryRow, FinanceRow
 from yinling.aggregate_store import fetch_page
 from yinling.credit_code import validate_credit_code
-from yinling.errors import NotFound, ValidationError
+from yinling.errors import NotFound, ValidationError, shown
 from yinling.history import history_rows
 from yinling.territory import require_district
 from yinling.v1.common_pb2 import HistoryEntry
@@ -26,7 +26,7 @@ class Filters:
     def checked(self) -> Filters:
         """A filter naming something that cannot exist is a mistake worth telling the caller."""
         if self.kind and self.kind not in KINDS:
-            raise ValidationError("kind", f"unknown kind {self.kind!r}; "
+            raise ValidationError("kind", f"unknown kind {shown(self.kind)}; "
                                           f"expected one of {list(KINDS)}")
         if self.district:
             require_district(self.district)

@@ -1,8 +1,10 @@
 """Forwards accepted rows to the owning service, in order, once each.
 
 Each row goes with request_id "ingest-<batch>-<row>", so a row sent again after a crash
-(sent, but not yet marked) is applied once by the owner. A row the owner refuses is
-marked with its answer and not retried; an unavailable owner is retried with backoff.
+(sent, but not yet marked) is applied once by the owner. Only an owner that is away
+(UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED) is retried, with backoff. Any other answer is
+final: the row is marked refused with the reason (bounded) and counted, and the batch goes
+on with its next row; one poison row never holds up the rows and batches behind it.
 """
 from __future__ import annotations
 
@@ -13,22 +15,30 @@ from datetime import UTC, datetime
 
 import grpc
 from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from tenacity import Retrying, retry_if_exception, wait_exponential
 
 from services.ingest.store import Batch, BatchRow
+from yinling import metrics
 from yinling.auth import bearer
 from yinling.v1 import enterprises_pb2 as ent
 from yinling.v1 import enterprises_pb2_grpc as ent_grpc
 
 log = logging.getLogger(__name__)
 
-FINAL_CODES = {grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
-               grpc.StatusCode.NOT_FOUND, grpc.StatusCode.PERMISSION_DENIED}
+RETRYABLE_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                   grpc.StatusCode.ABORTED}
+MAX_REFUSAL = 300  # characters of the owner's answer kept with the row
 
 
 def _transient(exc: BaseException) -> bool:
-    return isinstance(exc, grpc.RpcError) and exc.code() not in FINAL_CODES  # type: ignore[attr-defined]
+    return isinstance(exc, grpc.RpcError) and exc.code() in RETRYABLE_CODES  # type: ignore[attr-defined]
+
+
+def refusal_of(code: str, details: str) -> str:
+    text = f"{code}: {details}"
+    return text if len(text) <= MAX_REFUSAL else text[:MAX_REFUSAL] + "..."
 
 
 class Forwarder:
@@ -56,7 +66,12 @@ class Forwarder:
 
     def run(self) -> None:
         while not self._stop.is_set():
-            if self.forward_pending() == 0:
+            try:
+                forwarded = self.forward_pending()
+            except SQLAlchemyError as exc:  # its own database away: wait, never die
+                log.warning("ingest forwarder: database unavailable (%s); retrying", exc)
+                forwarded = 0
+            if forwarded == 0:
                 self._wake.wait(1.0)
                 self._wake.clear()
 
@@ -69,7 +84,16 @@ class Forwarder:
         for row, reason in pending:
             if self._stop.is_set():
                 break
-            refusal = self._send(row, reason)
+            try:
+                refusal = self._send(row, reason)
+            except InterruptedError:
+                break
+            except Exception as exc:  # noqa: BLE001 - a row we cannot even send is refused, not fatal
+                log.error("ingest row %s/%s cannot be forwarded: %s", row.batch_id, row.row,
+                          type(exc).__name__)
+                refusal = refusal_of("UNSENDABLE", f"{type(exc).__name__}: {exc}")
+            if refusal:
+                metrics.INGEST_ROWS_REFUSED.labels(refusal.partition(":")[0]).inc()
             with self.sessions.begin() as session:
                 session.execute(update(BatchRow).where(BatchRow.id == row.id).values(
                     forwarded_at=datetime.now(UTC), refusal=refusal))
@@ -92,5 +116,5 @@ class Forwarder:
                         raise InterruptedError
                     self.stub.ReportRegionalStatistic(request, metadata=self.metadata, timeout=10)
         except grpc.RpcError as exc:
-            return f"{exc.code().name}: {exc.details()}"  # type: ignore[attr-defined]
+            return refusal_of(exc.code().name, exc.details() or "")  # type: ignore[attr-defined]
         return ""

@@ -12,30 +12,34 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.ingest.store import Batch, BatchRow
 from services.ingest.tables import TableError, parse_regional_statistics
-from yinling.commands import previous_response, remember_response
+from yinling.aggregate_store import run_command
+from yinling.commands import previous_response, request_digest
 from yinling.dates import today_in_city
-from yinling.errors import NotFound, ValidationError
+from yinling.errors import NotFound, ValidationError, shown
 from yinling.v1 import ingest_pb2 as pb
 
 TABLES = {"regional_statistics": parse_regional_statistics}
+COMMAND = "IngestTable"
 
 
 def ingest_table(sessions: sessionmaker, request: pb.IngestTableRequest, actor: str) -> pb.IngestBatch:
     parse = TABLES.get(request.table)
     if parse is None:
-        raise ValidationError("table", f"{request.table!r} is not one of {', '.join(TABLES)}")
+        raise ValidationError("table", f"{shown(request.table)} is not one of {', '.join(TABLES)}")
     if not request.content:
         raise ValidationError("content", "is empty")
-    with sessions.begin() as session:
-        if (previous := previous_response(session, request.request_id)) is not None:
-            return pb.IngestBatch.FromString(previous)
+    with sessions() as session:  # a retried upload is answered before it is parsed again
+        earlier = previous_response(session, request.request_id, COMMAND, request_digest(request))
+        if earlier is not None:
+            return pb.IngestBatch.FromString(earlier)
     try:
         rows = parse(request.content, request.source)
     except TableError as exc:
         first = exc.errors[0]
         raise ValidationError(f"content: row {first.row}, column {first.column}", str(exc)) from None
     batch_id = "ing-" + uuid.uuid4().hex[:12]
-    with sessions.begin() as session:
+
+    def body(session: Session) -> pb.IngestBatch:
         batch = Batch(id=batch_id, table=request.table, sha256=hashlib.sha256(request.content).hexdigest(),
                       content=request.content, source=request.source, reason=request.reason,
                       actor=actor, accepted_at=datetime.now(UTC), rows=len(rows))
@@ -45,9 +49,9 @@ def ingest_table(sessions: sessionmaker, request: pb.IngestTableRequest, actor: 
         session.add_all(BatchRow(batch_id=batch_id, row=r.row, refusal="",
                                  payload=json.dumps(asdict(r) | {"reported_on": r.reported_on or received}))
                         for r in rows)
-        answer = describe(session, batch)
-        remember_response(session, request.request_id, "IngestTable", answer.SerializeToString())
-    return answer
+        return describe(session, batch)
+    return run_command(sessions, lambda: None, request=request, command=COMMAND,
+                       answer=pb.IngestBatch, body=body)
 
 
 def describe(session: Session, batch: Batch) -> pb.IngestBatch:

@@ -19,12 +19,12 @@ from services.opendata.formatting import (
     indicator_row,
     is_public_platform,
     platform_public,
-    to_csv,
 )
 from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
 from services.opendata.negotiation import prefers_html
 from services.opendata.responses import CSV, HTML, conditional, json_response
 from yinling.config import Settings
+from yinling.csv_export import to_csv
 from yinling.territory import CITY
 
 

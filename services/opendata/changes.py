@@ -19,9 +19,9 @@ from services.opendata.formatting import (
     HISTORY_COLUMNS,
     change_row,
     history_point,
-    to_csv,
 )
 from services.opendata.responses import CSV, JSON, conditional, json_bytes
+from yinling.csv_export import to_csv
 from yinling.territory import CITY
 
 CHANGES_PATH = "/api/v1/indicator-changes"

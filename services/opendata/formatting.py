@@ -4,10 +4,8 @@ Nothing here does I/O, so what the public sees is unit-testable without any serv
 """
 from __future__ import annotations
 
-import csv
 import hashlib
-import io
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from yinling.v1 import indicators_pb2, platforms_pb2
@@ -99,16 +97,6 @@ def platform_public(p: platforms_pb2.Platform) -> dict[str, str]:
         "industry_cluster": p.industry_cluster, "accredited_since": accredited_since(p.periods),
         "status": platform_status(p.status),
     }
-
-
-def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
-    """UTF-8 CSV with a header row; CRLF line ends as RFC 4180 asks."""
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
-    writer.writeheader()
-    for row in rows:
-        writer.writerow(row)
-    return out.getvalue().encode("utf-8")
 
 
 def etag_of(body: bytes) -> str:

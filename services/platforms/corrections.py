@@ -10,8 +10,9 @@ from services.platforms.record import (
     require_text,
     validate_record,
 )
+from yinling.bounds import check_as
 from yinling.dates import iso, parse_date
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 from yinling.territory import require_district
 from yinling.v1.platforms_pb2 import Platform
 
@@ -20,6 +21,7 @@ CORRECTABLE = ("name", "host_organisation", "host_credit_code", "district", "ind
 
 
 def _clean(field: str, value: str) -> str:
+    value = check_as(field, value, field)  # the corrected field's own bound
     if field in ("name", "host_organisation"):
         return require_text(value, field)
     if field == "industry_cluster":
@@ -36,10 +38,10 @@ def _clean(field: str, value: str) -> str:
 def correct(p: Platform, field: str, value: str, reason: str, now: str) -> tuple[Platform, str]:
     require_reason(reason)
     if field not in CORRECTABLE:
-        raise ValidationError("field", f"{field!r} cannot be corrected; one of {', '.join(CORRECTABLE)}")
+        raise ValidationError("field", f"{shown(field)} cannot be corrected; one of {', '.join(CORRECTABLE)}")
     cleaned = _clean(field, value)
     if getattr(p, field) == cleaned:
-        raise ValidationError("value", f"{field} is already {cleaned!r}")
+        raise ValidationError("value", f"{field} is already {shown(cleaned)}")
     new = next_version(p, now)
     setattr(new, field, cleaned)
     try:

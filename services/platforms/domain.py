@@ -15,7 +15,7 @@ from services.platforms.record import (
     validate_record,
 )
 from yinling.dates import iso, parse_date, require_order
-from yinling.errors import Conflict, ValidationError
+from yinling.errors import Conflict, ValidationError, shown
 from yinling.v1.platforms_pb2 import (
     AccreditationPeriod,
     Evaluation,
@@ -82,7 +82,7 @@ def accredit(p: Platform, level: PlatformLevel, accredited_on: str, now: str) ->
 
 def evaluate(p: Platform, year: int, grade: str, evaluated_on: str, now: str) -> tuple[Platform, str]:
     if grade not in GRADES:
-        raise ValidationError("grade", f"{grade!r} is not one of {', '.join(GRADES)}")
+        raise ValidationError("grade", f"{shown(grade)} is not one of {', '.join(GRADES)}")
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise ValidationError("year", f"{year} is not a plausible year")
     day = parse_date(evaluated_on, "evaluated_on")

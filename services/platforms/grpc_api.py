@@ -23,39 +23,39 @@ class PlatformRegistry(PlatformRegistryServicer):
 
     def Register(self, request: pb.RegisterPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         actor = require(context, STEWARD).actor
-        return self.commands.register(request.request_id, actor,
+        return self.commands.register(request, actor,
                                       lambda pid, now: domain.register(request, pid, now))
 
     def Accredit(self, request: pb.AccreditPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         actor = require(context, STEWARD).actor
         return self.commands.change(
-            request.request_id, "accredit", actor, request.platform_id, request.reason,
+            request, "accredit", actor, request.platform_id, request.reason,
             lambda p, now: domain.accredit(p, request.level, request.accredited_on, now))
 
     def Evaluate(self, request: pb.EvaluatePlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         actor = require(context, STEWARD).actor
         return self.commands.change(
-            request.request_id, "evaluate", actor, request.platform_id, "",
+            request, "evaluate", actor, request.platform_id, "",
             lambda p, now: domain.evaluate(p, request.year, request.grade, request.evaluated_on, now))
 
     def ChangeLevel(self, request: pb.ChangePlatformLevelRequest,
                     context: grpc.ServicerContext) -> pb.Platform:
         actor = require(context, STEWARD).actor
         return self.commands.change(
-            request.request_id, "change_level", actor, request.platform_id, request.reason,
+            request, "change_level", actor, request.platform_id, request.reason,
             lambda p, now: domain.change_level(p, request.level, request.effective_on,
                                                request.reason, now))
 
     def Revoke(self, request: pb.RevokePlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         actor = require(context, STEWARD).actor
         return self.commands.change(
-            request.request_id, "revoke", actor, request.platform_id, request.reason,
+            request, "revoke", actor, request.platform_id, request.reason,
             lambda p, now: domain.revoke(p, request.revoked_on, request.reason, now))
 
     def Correct(self, request: pb.CorrectPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         actor = require(context, STEWARD).actor
         return self.commands.change(
-            request.request_id, "correct", actor, request.platform_id, request.reason,
+            request, "correct", actor, request.platform_id, request.reason,
             lambda p, now: correct(p, request.field, request.value, request.reason, now),
             corrected=(request.field,))
 

@@ -6,13 +6,12 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
+from google.protobuf.message import Message
 from sqlalchemy.orm import Session, sessionmaker
 
 from services.platforms import store
 from yinling.aggregate_store import ChangeLog, run_command
 from yinling.envelope import format_time
-from yinling.errors import Conflict
 from yinling.topics import PLATFORM_EVENTS
 from yinling.v1.platforms_pb2 import Platform, PlatformChanged
 
@@ -31,16 +30,16 @@ class PlatformCommands:
         self.sessions = sessions
         self.on_commit = on_commit
 
-    def register(self, request_id: str, actor: str,
+    def register(self, request: Message, actor: str,
                  build: Callable[[str, str], tuple[Platform, str]]) -> Platform:
         """`build(platform_id, now)` validates the registration and returns the first snapshot."""
-        return self._run(request_id, "register", actor, "", None, lambda _p, now: build(new_platform_id(), now))
+        return self._run(request, "register", actor, "", None, lambda _p, now: build(new_platform_id(), now))
 
-    def change(self, request_id: str, command: str, actor: str, platform_id: str, reason: str,
+    def change(self, request: Message, command: str, actor: str, platform_id: str, reason: str,
                apply: Change, corrected: tuple[str, ...] = ()) -> Platform:
-        return self._run(request_id, command, actor, reason, platform_id, apply, corrected)
+        return self._run(request, command, actor, reason, platform_id, apply, corrected)
 
-    def _run(self, request_id: str, command: str, actor: str, reason: str, platform_id: str | None,
+    def _run(self, request: Message, command: str, actor: str, reason: str, platform_id: str | None,
              apply: Change, corrected: tuple[str, ...] = ()) -> Platform:
         def body(s: Session) -> Platform:
             now = datetime.now(UTC)
@@ -53,6 +52,5 @@ class PlatformCommands:
                            actor=actor, reason=reason.strip(), corrected=corrected,
                            payload=payload, at=now)
             return new
-        # The same request racing itself ends in Conflict or IntegrityError.
-        return run_command(self.sessions, self.on_commit, request_id=request_id, command=command,
-                           answer=Platform, body=body, race_errors=(Conflict, IntegrityError))
+        return run_command(self.sessions, self.on_commit, request=request, command=command,
+                           answer=Platform, body=body)

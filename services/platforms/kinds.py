@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from types import MappingProxyType
 
-from yinling.errors import ValidationError
+from yinling.errors import ValidationError, shown
 from yinling.v1.platforms_pb2 import PlatformLevel
 
 NATIONAL = PlatformLevel.PLATFORM_LEVEL_NATIONAL
@@ -63,7 +63,7 @@ KINDS = MappingProxyType(dict([
 def require_kind(code: str, field: str = "kind") -> Kind:
     kind = KINDS.get(code)
     if kind is None:
-        raise ValidationError(field, f"unknown platform kind {code!r}; expected one of {sorted(KINDS)}")
+        raise ValidationError(field, f"unknown platform kind {shown(code)}; expected one of {sorted(KINDS)}")
     return kind
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from services.platforms.record import normalise
 from yinling.aggregate_store import update_versioned
 from yinling.db import Base
-from yinling.errors import NotFound, ValidationError
+from yinling.errors import NotFound, ValidationError, shown
 from yinling.history import HistoryColumns
 from yinling.v1.platforms_pb2 import Platform
 
@@ -66,8 +66,8 @@ def require_unique_name(session: Session, p: Platform) -> None:
         PlatformRecord.host_key == normalise(p.host_organisation),
         PlatformRecord.id != p.id))
     if clash:
-        raise ValidationError("name", f"{p.name!r} is already registered for "
-                                      f"{p.host_organisation!r} (platform {clash})")
+        raise ValidationError("name", f"{shown(p.name)} is already registered for "
+                                      f"{shown(p.host_organisation)} (platform {clash})")
 
 
 def insert(session: Session, p: Platform) -> None:

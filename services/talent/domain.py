@@ -14,9 +14,10 @@ from services.talent.personal import (
     subject_of,
     validate_person,
 )
+from yinling.bounds import check_as
 from yinling.credit_code import validate_credit_code
 from yinling.dates import parse_date, require_order
-from yinling.errors import Conflict, ValidationError
+from yinling.errors import Conflict, ValidationError, shown
 from yinling.territory import require_district
 from yinling.v1.talent_pb2 import (
     CorrectTalentRequest,
@@ -49,7 +50,7 @@ def _checked(record: TalentRecord, person: TalentPerson, pseudonymise: Pseudonym
              ) -> tuple[TalentRecord, TalentPerson]:
     """Validate the whole record; return normalised copies with the pseudonym set."""
     if record.category not in CATEGORIES:
-        raise ValidationError("category", f"unknown category {record.category!r}; expected one "
+        raise ValidationError("category", f"unknown category {shown(record.category)}; expected one "
                                           f"of {sorted(CATEGORIES)}")
     require_district(record.district)
     if record.enterprise_credit_code or record.category == COMMISSIONER:
@@ -95,7 +96,7 @@ def field_name(raw: str) -> str:
         return "person." + bare
     if name in RECORD_FIELDS:
         return name
-    raise ValidationError("field", f"{raw!r} cannot be corrected; expected one of "
+    raise ValidationError("field", f"{shown(raw)} cannot be corrected; expected one of "
                                    f"{list(RECORD_FIELDS) + ['person.' + f for f in PERSON_FIELDS]}")
 
 
@@ -107,7 +108,7 @@ def correct(current: TalentRecord, person: TalentPerson, cmd: CorrectTalentReque
     record, new_person = TalentRecord(), TalentPerson()
     record.CopyFrom(current)
     new_person.CopyFrom(person)
-    value = cmd.value.strip()
+    value = check_as(name.removeprefix("person."), cmd.value)
     if name == "ended_on" and not current.ended_on:
         raise Conflict("ended_on", "the record has not ended; use End")
     if name == "person.member_names":

@@ -1,6 +1,6 @@
 """gRPC face of the talent registry. Every call needs a steward: even without names, one
 person's record (enterprise, dates) can identify them, so talent records are never open
-to anonymous callers. Get shows the person only to callers holding the personal-data role.
+to anonymous callers. Get shows the person, and History the reasons, only to callers holding the personal-data role.
 Nothing here logs request contents."""
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import grpc
 
 from services.talent.handlers import TalentHandlers
 from services.talent.queries import TalentQueries
-from yinling.auth import PERSONAL_DATA, STEWARD, require
+from yinling.auth import PERSONAL_DATA, REDACTED_METADATA, STEWARD, require
 from yinling.v1 import talent_pb2 as pb
 from yinling.v1 import talent_pb2_grpc
+
+WITHHELD = "(a reason was given; it needs the personal-data role)"
 
 
 class TalentServicer(talent_pb2_grpc.TalentRegistryServicer):
@@ -40,5 +42,10 @@ class TalentServicer(talent_pb2_grpc.TalentRegistryServicer):
 
     def History(self, request: pb.TalentHistoryRequest, context: grpc.ServicerContext
                 ) -> pb.TalentHistoryResponse:
-        require(context, STEWARD)
-        return pb.TalentHistoryResponse(entries=self.queries.history(request.record_id))
+        caller = require(context, STEWARD)
+        entries = self.queries.history(request.record_id)
+        if not caller.has(PERSONAL_DATA):  # a reason may name a person: say only that there is one
+            for entry in entries:
+                entry.reason = WITHHELD if entry.reason else ""
+            context.set_trailing_metadata(((REDACTED_METADATA, "reason"),))
+        return pb.TalentHistoryResponse(entries=entries)

@@ -6,6 +6,7 @@ import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from google.protobuf.message import Message
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -56,13 +57,13 @@ class TalentHandlers:
             s.add(TalentPersonRow(record_id=out.record.id, person=out.person.SerializeToString()))
             s.flush()
             return out
-        return self._run("register", cmd.request_id, actor, "", apply)
+        return self._run("register", cmd, actor, "", apply)
 
     def end(self, cmd: EndTalentRequest, actor: str) -> TalentRecord:
         def apply(s: Session, now: datetime) -> domain.Outcome:
             record, person = self._load(s, cmd.record_id)
             return domain.end(record, person, cmd, format_time(now))
-        return self._run("end", cmd.request_id, actor, cmd.reason.strip(), apply)
+        return self._run("end", cmd, actor, cmd.reason.strip(), apply)
 
     def correct(self, cmd: CorrectTalentRequest, actor: str) -> TalentRecord:
         def apply(s: Session, now: datetime) -> domain.Outcome:
@@ -71,10 +72,10 @@ class TalentHandlers:
             if _current_key(out.record) != _current_key(record):
                 self._refuse_duplicate(s, out.record)
             return out
-        return self._run("correct", cmd.request_id, actor, cmd.reason.strip(), apply)
+        return self._run("correct", cmd, actor, cmd.reason.strip(), apply)
 
     # -- one transaction ---------------------------------------------------
-    def _run(self, command: str, request_id: str, actor: str, reason: str,
+    def _run(self, command: str, request: Message, actor: str, reason: str,
              apply: Callable[[Session, datetime], domain.Outcome]) -> TalentRecord:
         def body(s: Session) -> TalentRecord:
             now = datetime.now(UTC)
@@ -82,7 +83,7 @@ class TalentHandlers:
             self._write(s, out, actor, reason, now)
             return out.record
         try:
-            return run_command(self.sessions, self.on_commit, request_id=request_id,
+            return run_command(self.sessions, self.on_commit, request=request,
                                command=command, answer=TalentRecord, body=body)
         except IntegrityError as exc:
             # Its message carries the statement's parameters: never let it reach a log.
@@ -105,8 +106,9 @@ class TalentHandlers:
         CHANGES.record(s, key=record.id, snapshot=record, version=record.version,
                        change=out.change, actor=actor, reason=reason,
                        corrected=out.corrected_fields, at=now,
-                       payload=TalentChanged(record=record, change=out.change, actor=actor,
-                                             reason=reason))
+                       # The reason stays in the history table: free text never leaves the
+                       # service on a topic, whatever it holds.
+                       payload=TalentChanged(record=record, change=out.change, actor=actor))
 
     @staticmethod
     def _columns(record: TalentRecord) -> dict[str, object]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from services.talent.identity import person_subject, team_subject, validate_identity_number
 from yinling.errors import ValidationError
+from yinling.personal_data import personal_data_in
 from yinling.v1.talent_pb2 import TalentPerson
 
 MAX_NAME = 200
@@ -63,7 +64,9 @@ def personal_values(persons: Iterable[TalentPerson]) -> set[str]:
 
 
 def require_no_personal_data(text: str, persons: Iterable[TalentPerson], field: str) -> None:
-    folded = _clean(text).casefold()
-    if any(v.casefold() in folded for v in personal_values(persons)):
-        raise ValidationError(field, "must not contain personal data (names, identity numbers, "
-                                     "contacts): it is published with the event")
+    """Refuse free text holding the persons' own values or anything shaped like an identity
+    number, a telephone number or an e-mail address, however spaced (yinling.personal_data)."""
+    found = personal_data_in(text, personal_values(persons))
+    if found:
+        raise ValidationError(field, f"must not contain personal data (found: {', '.join(found)}); "
+                                     "say why without naming or contacting anyone")

@@ -88,9 +88,10 @@ def field_of(error: grpc.RpcError) -> str:
 def test_a_recorded_loan_emits_recorded_with_the_exact_snapshot(
         service: Service, broker: EmbeddedBroker) -> None:
     stub, _ = service
-    created = stub.Record(a_loan(amount_fen=9_007_199_254_740_993), metadata=STEWARD)
+    # The largest amount accepted (yinling.bounds.MAX_FEN, a trillion yuan), to the fen.
+    created = stub.Record(a_loan(amount_fen=99_999_999_999_999), metadata=STEWARD)
     assert stub.Get(pb.GetFinanceRequest(record_id=created.id), metadata=STEWARD).amount_fen == \
-        9_007_199_254_740_993  # above 2**53: no float anywhere on the way
+        99_999_999_999_999
     [(env, changed)] = events_of(broker.bootstrap, created.id, 1)
     assert env.type == "cn.gov.jiangmen.sti.finance.recorded.v1"
     assert (env.subject, env.sequence, env.source) == (created.id, 1, "/yinling/finance")

@@ -20,8 +20,8 @@ from services.opendata.formatting import (
     indicator_row,
     is_public_platform,
     platform_public,
-    to_csv,
 )
+from yinling.csv_export import to_csv
 from yinling.v1 import indicators_pb2 as ipb
 from yinling.v1 import platforms_pb2 as ppb
 
