@@ -16,7 +16,7 @@ install: $(STAMP)
 
 # Generated code is built here, never committed (see .gitignore).
 proto: $(STAMP)
-	$(BIN)/python -m yinling.protogen
+	$(BIN)/python -m tools.protogen
 
 up: proto
 	$(BIN)/yinling up
@@ -36,8 +36,8 @@ chromium:
 
 # Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
 lint: proto
-	$(BIN)/ruff check yinling services tools tests
-	$(BIN)/mypy yinling services tools
+	$(BIN)/ruff check yinling services tools tests setup.py
+	$(BIN)/mypy yinling services tools setup.py
 
 test: proto chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -46,4 +46,4 @@ bench: proto
 	$(BIN)/python -m tools.bench
 
 clean:
-	rm -rf $(VENV) yinling/v1 var build *.egg-info
+	rm -rf $(VENV) yinling/v1 var build dist *.egg-info tools/npm/node_modules
