@@ -13,10 +13,9 @@ from urllib.parse import quote
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from sqlalchemy.exc import OperationalError
 
-from yinling import metrics
+from yinling import metrics, reflection
 from yinling.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
 
 DOMAIN_ERRORS = (ValidationError, NotFound, Conflict, Unauthenticated, Forbidden)
@@ -131,8 +130,7 @@ class GrpcServer:
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [b.full_name for b in self.bindings]
         reflection.enable_server_reflection(
-            (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME), self.server)
+            (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name), self.server)
         self.port = self.server.add_insecure_port(address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
