@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test lint bench proto install clean chromium
+.PHONY: up test lint bench proto install clean chromium npm-tools
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,12 +34,23 @@ chromium:
 	  echo "The browser tests need $(CHROMIUM) and a CJK font: sudo apt-get install -y chromium fonts-wqy-microhei"; \
 	fi
 
+# Validators from the npm registry (the AsyncAPI CLI), pinned by tools/npm/package-lock.json
+# and installed into tools/npm/node_modules with the machine's Node.js and npm.
+NPM_TOOLS := tools/npm/node_modules/.installed
+$(NPM_TOOLS): tools/npm/package.json tools/npm/package-lock.json
+	npm ci --prefix tools/npm --no-audit --no-fund --loglevel=error
+	touch $@
+npm-tools: $(NPM_TOOLS)
+
 # Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
-lint: proto
+# The AsyncAPI document's payload schemas must match the protos, and the official CLI accept it.
+lint: proto npm-tools
 	$(BIN)/ruff check yinling services tools tests setup.py
 	$(BIN)/mypy yinling services tools setup.py
+	$(BIN)/python -m tools.asyncapi_schemas --check
+	ASYNCAPI_METRICS_CONFIG_PATH=tools/npm/asyncapi-analytics.json SUPPRESS_NO_CONFIG_WARNING=1 tools/npm/node_modules/.bin/asyncapi validate docs/asyncapi.yaml --fail-severity=info
 
-test: proto chromium
+test: proto chromium npm-tools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: proto
