@@ -51,16 +51,20 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str, str | None]:
     return grpc.StatusCode.INTERNAL, "internal error", None
 
 
+# Probes and tooling, not API requests: neither counted nor wrapped.
+INFRASTRUCTURE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
 class DomainInterceptor(grpc.ServerInterceptor):
-    """Counts requests by method and code, and turns domain errors into gRPC statuses."""
+    """Counts API requests by method and code, and turns domain errors into gRPC statuses."""
 
     def __init__(self, service: str) -> None:
         self.service = service
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
-        if handler is None:
-            return None
+        if handler is None or handler_call_details.method.startswith(INFRASTRUCTURE_PREFIXES):
+            return handler
         method = handler_call_details.method.rsplit("/", 1)[-1]
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
@@ -124,6 +128,7 @@ class GrpcServer:
         self.address = address
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
                                   interceptors=[DomainInterceptor(service)])
+        metrics.expose(metrics.GRPC_SERVER)
         self.health = health.HealthServicer()
         for b in self.bindings:
             b.add_to_server(b.servicer, self.server)

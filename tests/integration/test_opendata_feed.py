@@ -157,6 +157,17 @@ def test_metrics_count_requests_by_route_template_not_raw_path(feed):
     assert feed.get("/healthz").json() == {"status": "ok"}
 
 
+def test_health_checks_and_scrapes_are_not_counted_as_requests(feed):
+    for _ in range(3):
+        assert feed.get("/healthz").status_code == 200
+        assert feed.get("/metrics").status_code == 200
+    feed.get("/api/v1/indicators")
+    routes = {s.labels["route"] for family in text_string_to_metric_families(feed.get("/metrics").text)
+              for s in family.samples if s.name == "yinling_opendata_requests_total"}
+    assert "/api/v1/indicators" in routes
+    assert not routes & {"/healthz", "/metrics"}
+
+
 def test_a_backend_that_is_down_gives_503(settings):
     down = replace(settings, ports={**settings.ports, "platforms.grpc": free_port()})
     with running_feed(down) as url:
