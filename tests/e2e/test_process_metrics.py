@@ -18,6 +18,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from platform_process import free_ports, port_env_name
 from prometheus_client.parser import text_string_to_metric_families
 
+from promtool import check_metrics
 from yinling.auth import bearer
 from yinling.v1 import platforms_pb2 as pb
 from yinling.v1.platforms_pb2_grpc import PlatformRegistryStub
@@ -33,11 +34,14 @@ COMMANDS = {"platforms": ["serve", "platforms"], "indicators": ["serve", "indica
             "indicators-worker": ["worker"]}
 
 
-def families(ports: dict[str, int], process: str) -> set[str]:
+def scrape(ports: dict[str, int], process: str) -> str:
     url = f"http://127.0.0.1:{ports[f'{process}.metrics']}/metrics"
     with urllib.request.urlopen(url, timeout=5) as reply:
-        text = reply.read().decode()
-    return {f.name.removesuffix("_total") for f in text_string_to_metric_families(text)
+        return str(reply.read().decode())
+
+
+def families(ports: dict[str, int], process: str) -> set[str]:
+    return {f.name.removesuffix("_total") for f in text_string_to_metric_families(scrape(ports, process))
             if f.name.startswith("yinling_")}
 
 
@@ -113,3 +117,8 @@ def test_the_worker_exports_consumer_and_relay_families_and_no_grpc(after_one_ev
     assert {"yinling_events_consumed", "yinling_indicator_update_latency_seconds",
             "yinling_outbox_backlog"} <= exported
     assert not exported & GRPC
+
+
+@pytest.mark.parametrize("process", sorted(COMMANDS))
+def test_every_scrape_passes_promtool_check_metrics(after_one_event: dict[str, int], process: str):
+    assert check_metrics(scrape(after_one_event, process)) == ""
