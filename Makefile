@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test lint bench proto install clean chromium
+.PHONY: up test lint bench proto install clean chromium npm-tools promtool
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ install: $(STAMP)
 
 # Generated code is built here, never committed (see .gitignore).
 proto: $(STAMP)
-	$(BIN)/python -m yinling.protogen
+	$(BIN)/python -m tools.protogen
 
 up: proto
 	$(BIN)/yinling up
@@ -34,16 +34,38 @@ chromium:
 	  echo "The browser tests need $(CHROMIUM) and a CJK font: sudo apt-get install -y chromium fonts-wqy-microhei"; \
 	fi
 
-# Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
-lint: proto
-	$(BIN)/ruff check yinling services tools tests
-	$(BIN)/mypy yinling services tools
+# promtool (`promtool check metrics` on every process's /metrics) from Debian's prometheus
+# package: only the binary, extracted into the venv, so that no Prometheus server is installed
+# as a system service. Uses a promtool already on PATH when there is one.
+PROMTOOL := $(BIN)/promtool
+$(PROMTOOL): | $(STAMP)
+	@if command -v promtool >/dev/null 2>&1; then ln -sf "$$(command -v promtool)" $@; \
+	else tmp=$$(mktemp -d) && cd $$tmp && \
+	  { apt-get download prometheus 2>/dev/null || { apt-get update && apt-get download prometheus; }; } && \
+	  dpkg-deb -x prometheus_*.deb root && cp root/usr/bin/promtool $(CURDIR)/$@ && rm -rf $$tmp; fi
+promtool: $(PROMTOOL)
 
-test: proto chromium
+# Validators from the npm registry (the AsyncAPI CLI), pinned by tools/npm/package-lock.json
+# and installed into tools/npm/node_modules with the machine's Node.js and npm.
+NPM_TOOLS := tools/npm/node_modules/.installed
+$(NPM_TOOLS): tools/npm/package.json tools/npm/package-lock.json
+	npm ci --prefix tools/npm --no-audit --no-fund --loglevel=error
+	touch $@
+npm-tools: $(NPM_TOOLS)
+
+# Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
+# The AsyncAPI document's payload schemas must match the protos, and the official CLI accept it.
+lint: proto npm-tools
+	$(BIN)/ruff check yinling services tools tests setup.py
+	$(BIN)/mypy yinling services tools setup.py
+	$(BIN)/python -m tools.asyncapi_schemas --check
+	ASYNCAPI_METRICS_CONFIG_PATH=tools/npm/asyncapi-analytics.json SUPPRESS_NO_CONFIG_WARNING=1 tools/npm/node_modules/.bin/asyncapi validate docs/asyncapi.yaml --fail-severity=info
+
+test: proto chromium npm-tools promtool
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: proto
 	$(BIN)/python -m tools.bench
 
 clean:
-	rm -rf $(VENV) yinling/v1 var build *.egg-info
+	rm -rf $(VENV) yinling/v1 var build dist *.egg-info tools/npm/node_modules

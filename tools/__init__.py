@@ -1,1 +1,1 @@
-"""Developer tools: benchmarks."""
+"""Developer tools: benchmarks, protobuf code generation (not part of the installed package)."""

@@ -4,6 +4,11 @@ Headers carry the attributes (`ce_id`, `ce_source`, `ce_type`, `ce_time`, `ce_su
 `ce_specversion`, `content-type`), the record key is the aggregate id and the record value
 is the protobuf payload. `ce_sequence` carries the aggregate's version so that a subscriber
 can keep the newest state whatever order or how many times records arrive.
+
+The CloudEvents sequence extension asks for values that order lexicographically, so the
+version is written zero-padded to 20 digits (any unsigned 64-bit value fits):
+"00000000000000000009" sorts before "00000000000000000010" as text and as a number. Records
+written before that carry unpadded decimals ("9"); both are read.
 """
 from __future__ import annotations
 
@@ -14,6 +19,7 @@ from datetime import UTC, datetime
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
 TYPE_PREFIX = "cn.gov.jiangmen.sti"
+SEQUENCE_DIGITS = 20
 
 
 def event_type(domain: str, what: str, version: int = 1) -> str:
@@ -50,7 +56,7 @@ class Envelope:
         if self.data_schema:
             headers.append(("ce_dataschema", self.data_schema))
         if self.sequence is not None:
-            headers.append(("ce_sequence", str(self.sequence)))
+            headers.append(("ce_sequence", format_sequence(self.sequence)))
         return [(k, v.encode()) for k, v in headers]
 
     @classmethod
@@ -69,8 +75,22 @@ class Envelope:
             key=key.decode() if key else "",
             data=value,
             data_schema=h.get("ce_dataschema", ""),
-            sequence=int(seq) if seq is not None else None,
+            sequence=parse_sequence(seq) if seq is not None else None,
         )
+
+
+def format_sequence(version: int) -> str:
+    """`format_sequence(7)` -> "00000000000000000007": text order is number order."""
+    if not 0 <= version < 10 ** SEQUENCE_DIGITS:
+        raise ValueError(f"ce_sequence must be 0 to {10 ** SEQUENCE_DIGITS - 1}, not {version}")
+    return f"{version:0{SEQUENCE_DIGITS}d}"
+
+
+def parse_sequence(text: str) -> int:
+    """Padded ("00000000000000000007") or, from older records, unpadded ("7") decimals."""
+    if not (text.isascii() and text.isdigit()) or len(text) > SEQUENCE_DIGITS:
+        raise ValueError(f"ce_sequence must be at most {SEQUENCE_DIGITS} decimal digits, not {text!r}")
+    return int(text)
 
 
 def format_time(moment: datetime) -> str:

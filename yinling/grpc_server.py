@@ -13,10 +13,9 @@ from urllib.parse import quote
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from sqlalchemy.exc import OperationalError
 
-from yinling import metrics
+from yinling import metrics, reflection
 from yinling.bounds import check_request
 from yinling.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
 
@@ -84,16 +83,20 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str, str | None]:
     return grpc.StatusCode.INTERNAL, "internal error", None
 
 
+# Probes and tooling, not API requests: neither counted nor wrapped.
+INFRASTRUCTURE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
+
+
 class DomainInterceptor(grpc.ServerInterceptor):
-    """Counts requests by method and code, and turns domain errors into gRPC statuses."""
+    """Counts API requests by method and code, and turns domain errors into gRPC statuses."""
 
     def __init__(self, service: str) -> None:
         self.service = service
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
-        if handler is None:
-            return None
+        if handler is None or handler_call_details.method.startswith(INFRASTRUCTURE_PREFIXES):
+            return handler
         method = handler_call_details.method.rsplit("/", 1)[-1]
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
@@ -168,14 +171,14 @@ class GrpcServer:
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
                                   interceptors=[DomainInterceptor(service)],
                                   options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
+        metrics.expose(metrics.GRPC_SERVER)
         self.health = health.HealthServicer()
         for b in self.bindings:
             b.add_to_server(b.servicer, self.server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
         names = [b.full_name for b in self.bindings]
         reflection.enable_server_reflection(
-            (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-             reflection.SERVICE_NAME), self.server)
+            (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name), self.server)
         self.port = self.server.add_insecure_port(address)
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from yinling import metrics
 from yinling.broker import ensure_topics
 from yinling.config import Settings
 from yinling.db import Base, create_schema, make_engine, make_sessionmaker
@@ -53,6 +54,7 @@ def start_service(
     bootstrap = bootstrap_of(settings)
     ensure_topics(bootstrap, default_partitions=settings.topic_partitions,
                   replication=settings.topic_replication)
+    metrics.expose(metrics.OUTBOX_RELAY)
     relay = OutboxRelay(name, sessions, bootstrap).start()
     port = grpc_port if grpc_port is not None else settings.port(f"{name}.grpc")
     server = GrpcServer(name, bindings(sessions, relay.wake), f"{settings.host}:{port}").start()

@@ -1,5 +1,6 @@
 """Request counts of the feed, labelled by route template (not the raw path) and status,
-so a crawler requesting many ids cannot blow up the number of series."""
+so a crawler requesting many ids cannot blow up the number of series. Health checks and
+scrapes of /metrics are not requests of the feed and are not counted."""
 from __future__ import annotations
 
 import time
@@ -9,6 +10,8 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 UNMATCHED = "unmatched"
+# Probes and scrapes, not requests of the feed's users: not counted.
+NOT_COUNTED = frozenset({"/healthz", "/metrics"})
 
 
 class FeedMetrics:
@@ -26,7 +29,7 @@ class MetricsMiddleware:
         self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != "http" or scope.get("path") in NOT_COUNTED:
             await self.app(scope, receive, send)
             return
         status = {"code": 500}

@@ -12,6 +12,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from opendata_fakes import CHANGES, INDICATORS, PageDom, backend_settings, running_feed
+from promtool import check_metrics
 from services.opendata.formatting import CHANGE_COLUMNS, HISTORY_COLUMNS
 from yinling.broker import free_port
 from yinling.config import Settings
@@ -155,6 +156,22 @@ def test_metrics_count_requests_by_route_template_not_raw_path(feed):
     assert counted[("/api/v1/indicators/{indicator_id}", "404")] >= 1
     assert "not_there" not in text
     assert feed.get("/healthz").json() == {"status": "ok"}
+
+
+def test_health_checks_and_scrapes_are_not_counted_as_requests(feed):
+    for _ in range(3):
+        assert feed.get("/healthz").status_code == 200
+        assert feed.get("/metrics").status_code == 200
+    feed.get("/api/v1/indicators")
+    routes = {s.labels["route"] for family in text_string_to_metric_families(feed.get("/metrics").text)
+              for s in family.samples if s.name == "yinling_opendata_requests_total"}
+    assert "/api/v1/indicators" in routes
+    assert not routes & {"/healthz", "/metrics"}
+
+
+def test_the_feed_scrape_passes_promtool_check_metrics(feed):
+    feed.get("/api/v1/indicators")
+    assert check_metrics(feed.get("/metrics").text) == ""
 
 
 def test_a_backend_that_is_down_gives_503(settings):

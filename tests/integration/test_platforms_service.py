@@ -11,6 +11,7 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from kafka import KafkaConsumer, TopicPartition
+from prometheus_client import REGISTRY, generate_latest
 from sqlalchemy import func, select
 
 from services.platforms import store
@@ -229,3 +230,23 @@ def test_concurrent_retries_of_one_request_change_the_platform_once(service):
         answers = list(pool.map(lambda _: stub.Evaluate(request, metadata=STEWARD), range(4)))
     assert all(a == answers[0] for a in answers) and answers[0].version == 3
     assert counts(runtime) == (1, 3, 3)
+
+
+def test_health_checks_and_reflection_are_not_counted_as_api_requests(service):
+    _, channel = service
+
+    def count(method: str) -> float:
+        value = REGISTRY.get_sample_value(
+            "yinling_grpc_requests_total", {"service": "platforms", "method": method, "code": "OK"})
+        return value or 0.0
+
+    registered = count("Register")
+    for _ in range(3):
+        health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest())
+        list(reflection_pb2_grpc.ServerReflectionStub(channel).ServerReflectionInfo(
+            iter([reflection_pb2.ServerReflectionRequest(list_services="")])))
+    register(PlatformRegistryStub(channel), name="计数测试研究中心")
+    assert count("Register") == registered + 1
+    assert count("Check") == 0 and count("Watch") == 0 and count("ServerReflectionInfo") == 0
+    scraped = generate_latest(REGISTRY).decode()
+    assert 'method="Check"' not in scraped and "yinling_grpc_requests_total{" in scraped
