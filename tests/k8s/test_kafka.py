@@ -31,7 +31,7 @@ def test_every_topic_is_a_kafka_topic_as_configured(rendered: Rendered):
     for spec in ALL_TOPICS:
         topic = topics[spec.name]
         assert topic["metadata"]["labels"]["strimzi.io/cluster"] == kafka["metadata"]["name"]
-        assert topic["spec"]["partitions"] == int(config["YINLING_TOPIC_PARTITIONS"])
+        assert topic["spec"]["partitions"] == (spec.partitions or int(config["YINLING_TOPIC_PARTITIONS"]))
         assert topic["spec"]["replicas"] == int(config["YINLING_TOPIC_REPLICATION"])
         assert {k: str(v) for k, v in topic["spec"]["config"].items()} == spec.config
 

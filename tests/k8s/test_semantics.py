@@ -1,6 +1,6 @@
 """What the schemas cannot see: ports that the API server would refuse or that point
 nowhere, probes on every container, restricted Pod Security on every pod, one writer for
-the indicators database, disruption budgets, autoscaling only where it is safe, pinned
+the indicators workers within the partitions they split, disruption budgets, autoscaling only where it is safe, pinned
 images, network policies, and the same processes and ports as the code."""
 from __future__ import annotations
 
@@ -13,7 +13,9 @@ from yinling.config import DEFAULT_PORTS
 
 Rendered = tuple[str, list[dict[str, Any]]]
 # Processes that support exactly one running copy (the only writer of their database).
-SINGLE_WRITERS = {"yinling-indicators-worker"}
+SINGLE_WRITERS: set[str] = set()
+# Consumers of one group: more copies than the source topics' partitions would sit idle.
+PARTITION_BOUND = {"yinling-indicators-worker"}
 # Read-only processes: safe to run many of, so an autoscaler owns their replica count.
 STATELESS = {"yinling-indicators", "yinling-opendata"}
 
@@ -95,6 +97,17 @@ def test_a_single_writer_is_never_run_twice(rendered: Rendered):
     for deployment in of_kind(resources, "Deployment"):
         if deployment["spec"]["strategy"]["type"] == "Recreate":
             assert deployment["metadata"]["name"] in SINGLE_WRITERS
+
+
+def test_indicators_workers_never_outnumber_the_partitions_they_split(rendered: Rendered):
+    _, resources = rendered
+    config = named(resources, "ConfigMap", "yinling-config")["data"]
+    partitions = int(config.get("YINLING_TOPIC_PARTITIONS", "4"))
+    source_topics = [t for t in of_kind(resources, "KafkaTopic") if t["spec"]["topicName"].endswith(".events.v1")]
+    for name in PARTITION_BOUND:
+        replicas = named(resources, "Deployment", name)["spec"]["replicas"]
+        assert 2 <= replicas <= partitions
+        assert all(t["spec"]["partitions"] >= replicas for t in source_topics)
 
 
 def test_autoscalers_for_the_stateless_processes_only(rendered: Rendered):
