@@ -5,11 +5,12 @@ event durable together, or neither. `yinling.relay.OutboxRelay` publishes the ro
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
-from sqlalchemy import BigInteger, DateTime, LargeBinary, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from sqlalchemy import BigInteger, DateTime, LargeBinary, String, event, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from yinling.db import AUTO_ID, Base
 from yinling.envelope import Envelope, new_event_id
@@ -52,7 +53,30 @@ def record_event(session: Session, *, topic: str, key: str, ce_type: str, source
         payload=payload.SerializeToString(deterministic=True),
     )
     session.add(row)
+    session.info[STAGED] = True
     return row
+
+
+STAGED = "yinling.outbox.staged"
+
+
+def on_commit_of_events(sessions: sessionmaker, wake: Callable[[], None]) -> Callable[[], None]:
+    """Call `wake` after each commit of a session of `sessions` that staged events, so a relay
+    publishes them at once instead of at its next poll. Returns the function that stops it."""
+    def committed(session: Session) -> None:
+        if session.info.pop(STAGED, False):
+            wake()
+
+    def rolled_back(session: Session) -> None:
+        session.info.pop(STAGED, None)
+
+    event.listen(sessions, "after_commit", committed)
+    event.listen(sessions, "after_rollback", rolled_back)
+
+    def stop() -> None:
+        event.remove(sessions, "after_commit", committed)
+        event.remove(sessions, "after_rollback", rolled_back)
+    return stop
 
 
 def backlog(session: Session) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Protocol
 
@@ -19,7 +20,7 @@ from tenacity import Retrying, retry_if_exception_type, wait_exponential
 
 from yinling import metrics
 from yinling.dead_letters import DeadLetter, dead_letter, describe, is_permanent, notice_headers
-from yinling.outbox import OutboxRecord
+from yinling.outbox import OutboxRecord, on_commit_of_events
 from yinling.outbox_gauges import freeze_outbox, watch_outbox
 from yinling.topic_state import topics_lost_by_broker
 from yinling.topics import DEAD_LETTERS
@@ -59,15 +60,18 @@ class OutboxRelay:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._producer: KafkaProducer | None = None
+        self._unhook: Callable[[], None] = lambda: None
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> OutboxRelay:
         watch_outbox(self.service, self.sessions)
+        self._unhook = on_commit_of_events(self.sessions, self.wake)
         self._thread = threading.Thread(target=self.run, name=f"{self.service}-relay", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, timeout_s: float = 10.0) -> None:
+        self._unhook()
         self._stop.set()
         self._wake.set()
         if self._thread:
