@@ -64,6 +64,8 @@ def main(settings: Settings) -> None:
     ensure_topics(bootstrap, default_partitions=settings.topic_partitions,
                   replication=settings.topic_replication)
     relay = OutboxRelay(SERVICE, runtime.sessions, bootstrap).start()
+    # Exported from the start, so alerts on them have a series before the first event.
+    metrics.expose((*metrics.OUTBOX_RELAY, *metrics.EVENT_CONSUMER))
     metrics.serve_metrics(settings.port("indicators-worker.metrics"), settings.host)
 
     engine = runtime.engine

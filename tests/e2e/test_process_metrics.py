@@ -95,8 +95,8 @@ def after_one_event(ports: dict[str, int]) -> dict[str, int]:
         PlatformRegistryStub(channel).Register(pb.RegisterPlatformRequest(
             name="江门指标计量研究院", kind="new_rd_institution", host_organisation="五邑大学",
             district="440703", registered_on="2022-03-01"), metadata=bearer("dev-steward"), timeout=10)
-    wait_for("the worker consumed the event",
-             lambda: "yinling_events_consumed" in families(ports, "indicators-worker"))
+    wait_for("the worker consumed the event",   # a sample, not only the family (declared at start)
+             lambda: "yinling_events_consumed_total{" in scrape(ports, "indicators-worker"))
     return ports
 
 
