@@ -36,8 +36,8 @@ chromium:
 
 # Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
 lint: proto
-	$(BIN)/ruff check yinling services tools tests
-	$(BIN)/mypy yinling services tools
+	$(BIN)/ruff check yinling services demo tools tests
+	$(BIN)/mypy yinling services demo tools
 
 test: proto chromium
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

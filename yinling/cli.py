@@ -93,7 +93,7 @@ def up(settings: Settings, demo: bool, demo_scale: str) -> None:
 @click.pass_obj
 def demo(settings: Settings, scale: str) -> None:
     """Load the deterministic demo data set through the public gRPC APIs."""
-    importlib.import_module("yinling.demo").main(settings, scale=scale)
+    importlib.import_module("demo.load").main(settings, scale=scale)
 
 
 @main.command("plan-check")

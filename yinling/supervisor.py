@@ -165,9 +165,9 @@ def run_platform(settings: Settings, load_demo: bool = True, demo_scale: str = "
         print("starting services ...", flush=True)
         platform.start_children()
         if load_demo:
-            from yinling import demo
+            from demo import load
 
-            demo.main(settings, scale=demo_scale)
+            load.main(settings, scale=demo_scale)
         print_urls(settings, platform.bootstrap)
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())

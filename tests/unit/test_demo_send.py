@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from yinling.demo_model import Command
-from yinling.demo_send import resolve
+from demo.model import Command
+from demo.send import resolve
 from yinling.v1 import enterprises_pb2, platforms_pb2
 
 

@@ -8,22 +8,22 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from demo.model import Chain
+from demo.send import Sender
 from yinling.config import Settings
-from yinling.demo_model import Chain
-from yinling.demo_send import Sender
 
 Domain = tuple[str, Callable[[str], list[Chain]]]
 
 
 def domains(scale: str) -> list[Domain]:
-    from yinling import demo_enterprises, demo_finance, demo_platforms, demo_statistics, demo_talent
+    from demo import enterprises, finance, platforms, regional_statistics, talent
 
-    chosen: list[Domain] = [("platforms", demo_platforms.generate)]
+    chosen: list[Domain] = [("platforms", platforms.generate)]
     if scale == "full":
         # Enterprises first: talent and finance records name enterprises by credit code.
-        chosen += [("enterprises", demo_enterprises.generate),
-                   ("regional statistics", demo_statistics.generate),
-                   ("talent", demo_talent.generate), ("finance", demo_finance.generate)]
+        chosen += [("enterprises", enterprises.generate),
+                   ("regional statistics", regional_statistics.generate),
+                   ("talent", talent.generate), ("finance", finance.generate)]
     return chosen
 
 

@@ -12,9 +12,9 @@ from typing import Any
 import grpc
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
+from demo.model import Chain, Command
 from yinling.auth import bearer
 from yinling.config import Settings
-from yinling.demo_model import Chain, Command
 from yinling.v1 import enterprises_pb2_grpc, finance_pb2_grpc, platforms_pb2_grpc, talent_pb2_grpc
 
 log = logging.getLogger(__name__)
