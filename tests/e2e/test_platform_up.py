@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 import uuid
@@ -19,7 +20,7 @@ from typing import Any
 
 import grpc
 import pytest
-from platform_process import PlatformProcess, metric_samples
+from platform_process import DEMO_LOADED, READY_LINE, PlatformProcess, metric_samples
 
 from yinling.auth import bearer
 from yinling.v1 import indicators_pb2 as ipb
@@ -143,13 +144,31 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("yinling-up")
 
 
+@dataclass
+class FirstUp:
+    up: PlatformProcess
+    at_ready: str   # the output when the ready line (with the URLs) had come
+    loaded: str     # the output once the demo load had finished
+
+
 @pytest.fixture(scope="module")
-def first_up(data_dir: Path) -> Iterator[PlatformProcess]:
+def first(data_dir: Path) -> Iterator[FirstUp]:
     up = PlatformProcess(data_dir, extra_args=["--demo-scale", "small"]).start()
+    at_ready = up.text()
     print(f"\n`yinling up --demo-scale small` ready after {up.up_seconds:.1f} s")
-    yield up
-    if up.running():
-        up.stop()
+    try:
+        loaded = up.wait_for(DEMO_LOADED, timeout_s=240)
+        print(f"demo data loaded after {time.monotonic() - up.started_at:.1f} s")
+        yield FirstUp(up, at_ready, loaded)
+    finally:
+        if up.running():
+            up.stop()
+
+
+@pytest.fixture(scope="module")
+def first_up(first: FirstUp) -> PlatformProcess:
+    """The first platform with its small demo data set loaded."""
+    return first.up
 
 
 @dataclass
@@ -208,6 +227,18 @@ def restarted(first_up: PlatformProcess, accredited: Accredited, data_dir: Path)
 
 
 # -- the tests ---------------------------------------------------------------------------
+def test_the_urls_come_first_and_the_demo_data_then_loads_completely(first: FirstUp) -> None:
+    assert READY_LINE in first.at_ready and "open-data feed     http://" in first.at_ready
+    assert DEMO_LOADED not in first.at_ready, "the URLs must not wait for the demo load"
+    text = first.loaded
+    assert text.index(READY_LINE) < text.index("demo: loading") < text.index(DEMO_LOADED)
+    counts = re.search(r"demo data loaded: (\d+)/(\d+) commands", text)
+    assert counts is not None and int(counts[1]) == int(counts[2]) > 0
+    assert "failed" not in text.split(DEMO_LOADED, 1)[1].splitlines()[0]
+    page = first.up.get("opendata.http", "/?territory=440700", accept="text/html").decode()
+    assert "<table>" in page and "Demo data is loading" not in page
+
+
 def test_an_accredited_provincial_platform_counts_in_the_indicator_api_and_the_feed(
         accredited: Accredited) -> None:
     assert accredited.platform.status == ppb.PLATFORM_STATUS_ACCREDITED
