@@ -20,6 +20,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from demo.batch_send import BATCHED, BatchSender
 from demo.model import Chain
 from demo.send import Outcome, Sender
 from demo.status import StatusFile
@@ -90,9 +91,15 @@ def main(settings: Settings, scale: str = "full", stop: threading.Event | None =
     started = time.perf_counter()
     status.progress(0)
     try:
-        threads = [threading.Thread(target=lambda s=service, g=group: outcomes.__setitem__(
-                       s, sender.send(g, progress.answered)), name=f"demo-{service}", daemon=True)
-                   for service, group in groups.items()]
+        def send(service: str, group: list[Chain]) -> None:
+            if service in BATCHED:
+                done = BatchSender(sender, service).send(group, progress.answered)
+            else:
+                done = sender.send(group, progress.answered)
+            outcomes[service] = done
+            bar.write(f"demo: {service}: {done.sent} commands in {done.seconds:.1f} s", file=out)
+        threads = [threading.Thread(target=send, args=item, name=f"demo-{item[0]}", daemon=True)
+                   for item in groups.items()]
         for thread in threads:
             thread.start()
         for thread in threads:

@@ -79,7 +79,10 @@ class Sender:
     def call(self, command: Command, request: Any) -> Any:
         """The same request (same request_id) again while UNAVAILABLE: a retry of a command
         that did commit is answered from the service's command log, not applied twice."""
-        method = getattr(self.stub(command.service), command.method)
+        return self.invoke(command.service, command.method, request)
+
+    def invoke(self, service: str, method_name: str, request: Any) -> Any:
+        method = getattr(self.stub(service), method_name)
         for attempt in Retrying(retry=retry_if_exception(_unavailable), reraise=True,
                                 wait=wait_random_exponential(0.05, max=2),
                                 stop=stop_after_delay(RETRY_FOR_S) | stop_when_event_set(self.stop)):

@@ -1,0 +1,82 @@
+"""Many commands in one transaction, each in its own savepoint, for bulk loads.
+
+A service's command handlers take a sessionmaker and run each command with
+`yinling.aggregate_store.run_command`, which opens `sessions.begin()`. Inside a batch they
+are handed `BatchSessions` instead: there `begin()` is a savepoint of the batch's one
+transaction. A command that is refused (a domain error) rolls back to its savepoint and
+leaves nothing; the others stay; the batch commits once and wakes the relay once, so the
+outbox rows of the whole batch go out in one pass. Any other error (a busy database) rolls
+the whole batch back and reaches the caller, who may send it again: every command carries
+its own request_id, so nothing is applied twice.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, nullcontext
+from typing import TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from yinling.errors import Conflict, NotFound, ValidationError
+
+MAX_COMMANDS = 500
+# The status each refusal would have got as a single call (yinling.grpc_server's mapping).
+REFUSALS: dict[type[Exception], str] = {
+    ValidationError: "INVALID_ARGUMENT", NotFound: "NOT_FOUND", Conflict: "FAILED_PRECONDITION"}
+T = TypeVar("T")
+# SQLite has one writer at a time. Batches of this process queue here, where the next one
+# starts the moment the last commits, rather than in SQLite's busy handler, which polls
+# with sleeps of up to 100 ms. (A service is one process; PostgreSQL needs no such queue.)
+_SQLITE_BATCHES = threading.Lock()
+
+
+class BatchSessions:
+    """Stands in for a sessionmaker inside one batch (see the module's docstring)."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    @contextmanager
+    def begin(self) -> Iterator[Session]:
+        with self.session.begin_nested():
+            yield self.session
+        # Commands update rows with statements that bypass the identity map: forget what was
+        # loaded, so the next command of the batch reads the rows as they now are.
+        self.session.expunge_all()
+
+    @contextmanager
+    def __call__(self) -> Iterator[Session]:
+        yield self.session
+
+
+class Refused(Exception):
+    """One command's refusal, as the batch answers it."""
+
+    def __init__(self, code: str, message: str, field: str = "") -> None:
+        super().__init__(message)
+        self.code, self.message, self.field = code, message, field
+
+
+def apply_batch(sessions: sessionmaker, on_commit: Callable[[], None],
+                commands: Sequence[Callable[[BatchSessions], T]]) -> list[T | Refused]:
+    """Run `commands` in order in one transaction; each gets the batch's sessions and
+    answers with its result, or is refused. Commits once, then calls `on_commit` once."""
+    if len(commands) > MAX_COMMANDS:
+        raise ValidationError("commands", f"at most {MAX_COMMANDS} in one batch, not {len(commands)}")
+    outcomes: list[T | Refused] = []
+    sqlite = sessions.kw["bind"].dialect.name == "sqlite"
+    with _SQLITE_BATCHES if sqlite else nullcontext(), sessions.begin() as session:
+        if sqlite:
+            # pysqlite starts no transaction of its own before a savepoint; take the write
+            # lock now (waiting for other writers), so the batch is one transaction.
+            session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        batch = BatchSessions(session)
+        for command in commands:
+            try:
+                outcomes.append(command(batch))
+            except tuple(REFUSALS) as exc:
+                code = next(c for kind, c in REFUSALS.items() if isinstance(exc, kind))
+                outcomes.append(Refused(code, str(exc), getattr(exc, "field", "")))
+    on_commit()
+    return outcomes
