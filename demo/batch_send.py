@@ -1,5 +1,5 @@
-"""Send chains to a service that takes commands in batches (EnterpriseRegistry.ApplyCommands):
-one call carries the next command of up to BATCH chains, all of different aggregates, so
+"""Send chains to a service that takes commands in batches (ApplyCommands of the enterprise
+and platform registries): one call carries the next command of up to BATCH chains, all of different aggregates, so
 each chain still has at most one command in flight and its commands stay in order; the
 service applies each batch in one transaction. Callers side by side (each with its own
 share of the chains) are possible, but on SQLite the service applies one batch at a time
@@ -19,7 +19,7 @@ import grpc
 
 from demo.model import Chain, Command
 from demo.send import Outcome, Sender, resolve
-from yinling.v1 import enterprises_pb2
+from yinling.v1 import enterprises_pb2, platforms_pb2
 
 log = logging.getLogger(__name__)
 # service -> (the method, its request, the one-command wrapper whose oneof case is the
@@ -27,6 +27,8 @@ log = logging.getLogger(__name__)
 BATCHED: dict[str, tuple[str, Any, Any]] = {
     "enterprises": ("ApplyCommands", enterprises_pb2.ApplyEnterpriseCommandsRequest,
                     enterprises_pb2.EnterpriseCommand),
+    "platforms": ("ApplyCommands", platforms_pb2.ApplyPlatformCommandsRequest,
+                  platforms_pb2.PlatformCommand),
 }
 BATCH = 400   # yinling.batch.MAX_COMMANDS is 500
 CALLERS = 1
