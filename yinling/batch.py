@@ -65,7 +65,8 @@ def apply_batch(sessions: sessionmaker, on_commit: Callable[[], None],
     if len(commands) > MAX_COMMANDS:
         raise ValidationError("commands", f"at most {MAX_COMMANDS} in one batch, not {len(commands)}")
     outcomes: list[T | Refused] = []
-    sqlite = sessions.kw["bind"].dialect.name == "sqlite"
+    bind = sessions.kw.get("bind")
+    sqlite = bind is not None and bind.dialect.name == "sqlite"
     with _SQLITE_BATCHES if sqlite else nullcontext(), sessions.begin() as session:
         if sqlite:
             # pysqlite starts no transaction of its own before a savepoint; take the write
