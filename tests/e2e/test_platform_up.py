@@ -22,6 +22,7 @@ import grpc
 import pytest
 from platform_process import DEMO_LOADED, READY_LINE, PlatformProcess, metric_samples
 
+from services.opendata.loading import STATUS_FILE, current_load
 from yinling.auth import bearer
 from yinling.v1 import indicators_pb2 as ipb
 from yinling.v1 import platforms_pb2 as ppb
@@ -305,3 +306,21 @@ def test_ctrl_c_stops_every_process_it_started_and_frees_every_port(restarted: R
     assert "stopped." in second.text()
     assert (code, second.leftovers(), second.taken_ports()) == (0, [], {})
     assert (restarted.first_exit, restarted.first_leftovers, restarted.first_taken_ports) == (0, [], {})
+
+
+def test_ctrl_c_during_the_demo_load_stops_the_load_and_every_process(tmp_path: Path) -> None:
+    up = PlatformProcess(tmp_path / "interrupted", extra_args=["--demo-scale", "full"]).start()
+    try:
+        up.wait_for("demo: loading", timeout_s=60)
+        _, waited = poll(lambda: current_load(up.data_dir), lambda load: load is not None
+                         and load.sent > 0, 60)
+        print(f"the page says the demo is loading {waited:.1f} s after the load began")
+        assert "Demo data is loading" in up.get("opendata.http", "/", accept="text/html").decode()
+    finally:
+        code = up.stop(signal.SIGINT)
+    text = up.text()
+    assert code == 0 and "stopped." in text
+    assert "demo: stopped after" in text and DEMO_LOADED not in text
+    assert (up.leftovers(), up.taken_ports()) == ([], {})
+    status = json.loads((up.data_dir / STATUS_FILE).read_text())
+    assert status["state"] == "stopped" and 0 < status["sent"] < status["total"]
