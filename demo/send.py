@@ -1,5 +1,6 @@
-"""Send demo chains through the public gRPC APIs: one chain's commands in order (a chain is
-one aggregate's life, so per-aggregate order holds), chains side by side in a thread pool.
+"""Send demo chains through the public gRPC APIs one command per call: one chain's commands
+in order (a chain is one aggregate's life, so per-aggregate order holds), chains side by
+side in a thread pool. (Services that take batches: demo.batch_send.)
 UNAVAILABLE (a service starting, or its SQLite database busy) is retried with backoff and
 jitter; a stop event ends the sending between two commands."""
 from __future__ import annotations
@@ -34,7 +35,7 @@ STUBS = {
     "finance": finance_pb2_grpc.FinanceRegistryStub,
 }
 METADATA = bearer("dev-steward")
-WORKERS = 8  # per service: more only lengthens each service's queue on two cores
+WORKERS = 8  # calls in flight per service sent one command at a time (talent, finance)
 RETRY_FOR_S = 120
 
 
