@@ -9,7 +9,13 @@ from __future__ import annotations
 import logging
 import sys
 
-from tools import bench_indicators, bench_pipeline, bench_relay, bench_services  # noqa: F401 - register
+from tools import (  # noqa: F401 - register
+    bench_demo,
+    bench_indicators,
+    bench_pipeline,
+    bench_relay,
+    bench_services,
+)
 from tools.bench_harness import run
 
 if __name__ == "__main__":
