@@ -56,8 +56,8 @@ npm-tools: $(NPM_TOOLS)
 # Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
 # The AsyncAPI document's payload schemas must match the protos, and the official CLI accept it.
 lint: proto npm-tools
-	$(BIN)/ruff check yinling services tools tests setup.py
-	$(BIN)/mypy yinling services tools setup.py
+	$(BIN)/ruff check yinling services demo tools tests setup.py
+	$(BIN)/mypy yinling services demo tools setup.py
 	$(BIN)/python -m tools.asyncapi_schemas --check
 	ASYNCAPI_METRICS_CONFIG_PATH=tools/npm/asyncapi-analytics.json SUPPRESS_NO_CONFIG_WARNING=1 tools/npm/node_modules/.bin/asyncapi validate docs/asyncapi.yaml --fail-severity=info
 

@@ -10,6 +10,7 @@ import logging
 import sys
 
 from tools import (  # noqa: F401 - register
+    bench_demo,
     bench_engine_scale,
     bench_freshness,
     bench_indicators,

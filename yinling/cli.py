@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import threading
 
 import click
 
@@ -91,9 +92,15 @@ def broker(settings: Settings) -> None:
               default="full", show_default=True)
 @click.pass_obj
 def up(settings: Settings, demo: bool, demo_scale: str) -> None:
-    """Start the whole platform: broker, services, processors, feed, demo data."""
-    importlib.import_module("yinling.supervisor").run_platform(settings, load_demo=demo,
-                                                               demo_scale=demo_scale)
+    """Start the whole platform: broker, services, processors, feed; then load the demo data
+    in the background while the platform serves."""
+    loader = None
+    if demo:
+        load = importlib.import_module("demo.load")
+
+        def loader(stop: threading.Event) -> None:
+            load.main(settings, scale=demo_scale, stop=stop)
+    importlib.import_module("yinling.supervisor").run_platform(settings, background=loader)
 
 
 @main.command()
@@ -101,7 +108,7 @@ def up(settings: Settings, demo: bool, demo_scale: str) -> None:
 @click.pass_obj
 def demo(settings: Settings, scale: str) -> None:
     """Load the deterministic demo data set through the public gRPC APIs."""
-    importlib.import_module("yinling.demo").main(settings, scale=scale)
+    importlib.import_module("demo.load").main(settings, scale=scale)
 
 
 @main.command("plan-check")

@@ -1,8 +1,9 @@
 """`yinling up`: the whole platform on one machine, for development and demonstration.
 
 Starts the broker (unless a cluster is configured), every service and processor as a
-child process, waits until each reports ready, loads the demo data through the public
-APIs, prints where everything is, and on Ctrl-C stops all it started, broker last.
+child process, waits until each reports ready, prints where everything is, then runs the
+caller's background work (the CLI passes the demo data load) while the platform serves,
+and on Ctrl-C stops it and all it started, broker last. Nothing here knows the demo data.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,6 +23,8 @@ from yinling.config import Settings
 from yinling.readiness import wait_for_grpc, wait_for_http
 
 log = logging.getLogger(__name__)
+# Work to run once the platform is up, in a thread; it should return soon after the event is set.
+Background = Callable[[threading.Event], object]
 
 
 @dataclass
@@ -154,31 +158,41 @@ Yinling is up.
 Press Ctrl-C to stop everything.""", flush=True)
 
 
-def run_platform(settings: Settings, load_demo: bool = True, demo_scale: str = "full") -> None:
+def run_platform(settings: Settings, background: Background | None = None) -> None:
     platform = Platform(settings)
     stop = threading.Event()
-    # While starting, a signal interrupts whatever runs (a long demo load included);
-    # once up, it just wakes the main thread.
+    # While starting, a signal interrupts whatever runs; once up, it just wakes the main thread.
     signal.signal(signal.SIGTERM, _raise_interrupt)
+    worker: threading.Thread | None = None
     try:
         platform.start_broker()
         print("starting services ...", flush=True)
         platform.start_children()
-        if load_demo:
-            from yinling import demo
-
-            demo.main(settings, scale=demo_scale)
         print_urls(settings, platform.bootstrap)
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         threading.Thread(target=platform.watch, daemon=True).start()
+        if background is not None:
+            worker = threading.Thread(target=_run_background, args=(background, stop),
+                                      name="background", daemon=True)
+            worker.start()
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        stop.set()
         print("\nstopping ...", flush=True)
+        if worker is not None:
+            worker.join(30)  # it stops between two requests, before the services go
         platform.stop()
         print("stopped.")
+
+
+def _run_background(work: Background, stop: threading.Event) -> None:
+    try:
+        work(stop)
+    except Exception:  # noqa: BLE001 - the platform keeps serving; the log says why
+        log.exception("background work failed")
 
 
 def _raise_interrupt(_signum, _frame) -> None:  # type: ignore[no-untyped-def]

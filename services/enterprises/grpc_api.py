@@ -10,6 +10,7 @@ from typing import TypeAlias
 import grpc
 from sqlalchemy.orm import sessionmaker
 
+from services.enterprises.batch_api import EnterpriseBatches
 from services.enterprises.handlers import EnterpriseHandlers
 from services.enterprises.queries import EnterpriseQueries
 from services.enterprises.statistics_handlers import StatisticsHandlers
@@ -25,6 +26,7 @@ class EnterpriseRegistry(EnterpriseRegistryServicer):
         self.commands = EnterpriseHandlers(sessions, on_commit)
         self.statistics = StatisticsHandlers(sessions, on_commit)
         self.queries = EnterpriseQueries(sessions)
+        self.batches = EnterpriseBatches(sessions, on_commit)
 
     def Register(self, request: pb.RegisterEnterpriseRequest, context: Ctx) -> pb.Enterprise:
         return self.commands.register(request, require(context, STEWARD).actor)
@@ -70,6 +72,9 @@ class EnterpriseRegistry(EnterpriseRegistryServicer):
                                context: Ctx) -> pb.ListRegionalStatisticsResponse:
         return pb.ListRegionalStatisticsResponse(statistics=self.statistics.list(request))
 
+    def ApplyCommands(self, request: pb.ApplyEnterpriseCommandsRequest,
+                      context: Ctx) -> pb.ApplyEnterpriseCommandsResponse:
+        return self.batches.apply(request, require(context, STEWARD).actor)
 
 def _without_statistics(context: Ctx, enterprises: Iterable[pb.Enterprise]) -> None:
     """Annual statistics are confidential: only a steward sees them."""

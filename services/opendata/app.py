@@ -21,6 +21,7 @@ from services.opendata.formatting import (
     platform_public,
 )
 from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
+from services.opendata.loading import current_load
 from services.opendata.negotiation import prefers_html
 from services.opendata.responses import CSV, HTML, conditional, json_response
 from yinling.config import Settings
@@ -76,14 +77,15 @@ def create_app(settings: Settings) -> FastAPI:
         # A bad query or a backend that is down still gets the page (with the form), so the
         # person can choose again; the status code tells machines what happened.
         where, when, status = CITY, page.NOW, 200
+        loading = current_load(settings.data_dir)
         try:
             where = params.territory(territory) or CITY
             when = page.NOW if as_of in (None, "", page.NOW) else params.as_of(as_of)
             rows = indicator_rows(request, where, "" if when == page.NOW else when)
-            view = page.PageView(where, when, rows)
+            view = page.PageView(where, when, rows, loading=loading)
         except FeedError as exc:
             status = exc.status
-            view = page.PageView(where, when,
+            view = page.PageView(where, when, loading=loading,
                                  error=f"{exc.field + ': ' if exc.field else ''}{exc.reason}")
         body = page.render(view).encode("utf-8")
         if status != 200:

@@ -16,6 +16,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from services.opendata.catalog import LICENSE, PUBLISHER
+from services.opendata.loading import Loading
 from yinling.territory import CITY, DISTRICTS, name_of
 
 NOW = "now"
@@ -37,6 +38,7 @@ class PageView:
     series: str                         # NOW or a date
     rows: Sequence[Mapping[str, Any]] = ()
     error: str | None = None            # shown instead of the table when the query failed
+    loading: Loading | None = None      # a data load under way: values still change
 
 
 def e(value: object) -> str:
@@ -130,10 +132,20 @@ def as_of_label(series: str) -> str:
     return "现在 now" if series == NOW else series
 
 
+def loading_notice(loading: Loading | None) -> str:
+    if loading is None:
+        return ""
+    count = f"{loading.sent:,} / {loading.total:,}"
+    return (f'<p class="loading" role="status">示范数据正在加载，数值仍在变化（已载入 {e(count)} 条命令）。'
+            f'<span>Demo data is loading: {e(count)} commands in; values will change '
+            f'until it finishes.</span></p>')
+
+
 def render(view: PageView) -> str:
     zh, en = name_of(view.territory)
     q = query(view)
     content = (f'<p role="alert">{e(view.error)}</p>' if view.error is not None else table(view))
+    content = loading_notice(view.loading) + content
     return _template().substitute(
         title=e(f"{zh} {en} · 科技引领指标 Indicators"), place_zh=e(zh), place_en=e(en),
         territory=e(view.territory), as_of_label=e(as_of_label(view.series)),

@@ -7,8 +7,8 @@ from collections.abc import Callable
 import grpc
 from sqlalchemy.orm import sessionmaker
 
-from services.platforms import domain
-from services.platforms.corrections import correct
+from services.platforms.batch_api import PlatformBatches
+from services.platforms.command_table import COMMANDS
 from services.platforms.handlers import PlatformCommands
 from services.platforms.queries import PlatformQueries
 from yinling.auth import STEWARD, require
@@ -20,44 +20,33 @@ class PlatformRegistry(PlatformRegistryServicer):
     def __init__(self, sessions: sessionmaker, on_commit: Callable[[], None]) -> None:
         self.commands = PlatformCommands(sessions, on_commit)
         self.queries = PlatformQueries(sessions)
+        self.batches = PlatformBatches(sessions, on_commit)
+
+    def _command(self, case: str, request, context: grpc.ServicerContext) -> pb.Platform:  # type: ignore[no-untyped-def]
+        return COMMANDS[case](self.commands, request, require(context, STEWARD).actor)
 
     def Register(self, request: pb.RegisterPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
-        actor = require(context, STEWARD).actor
-        return self.commands.register(request, actor,
-                                      lambda pid, now: domain.register(request, pid, now))
+        return self._command("register", request, context)
 
     def Accredit(self, request: pb.AccreditPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
-        actor = require(context, STEWARD).actor
-        return self.commands.change(
-            request, "accredit", actor, request.platform_id, request.reason,
-            lambda p, now: domain.accredit(p, request.level, request.accredited_on, now))
+        return self._command("accredit", request, context)
 
     def Evaluate(self, request: pb.EvaluatePlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
-        actor = require(context, STEWARD).actor
-        return self.commands.change(
-            request, "evaluate", actor, request.platform_id, "",
-            lambda p, now: domain.evaluate(p, request.year, request.grade, request.evaluated_on, now))
+        return self._command("evaluate", request, context)
 
     def ChangeLevel(self, request: pb.ChangePlatformLevelRequest,
                     context: grpc.ServicerContext) -> pb.Platform:
-        actor = require(context, STEWARD).actor
-        return self.commands.change(
-            request, "change_level", actor, request.platform_id, request.reason,
-            lambda p, now: domain.change_level(p, request.level, request.effective_on,
-                                               request.reason, now))
+        return self._command("change_level", request, context)
 
     def Revoke(self, request: pb.RevokePlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
-        actor = require(context, STEWARD).actor
-        return self.commands.change(
-            request, "revoke", actor, request.platform_id, request.reason,
-            lambda p, now: domain.revoke(p, request.revoked_on, request.reason, now))
+        return self._command("revoke", request, context)
 
     def Correct(self, request: pb.CorrectPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
-        actor = require(context, STEWARD).actor
-        return self.commands.change(
-            request, "correct", actor, request.platform_id, request.reason,
-            lambda p, now: correct(p, request.field, request.value, request.reason, now),
-            corrected=(request.field,))
+        return self._command("correct", request, context)
+
+    def ApplyCommands(self, request: pb.ApplyPlatformCommandsRequest,
+                      context: grpc.ServicerContext) -> pb.ApplyPlatformCommandsResponse:
+        return self.batches.apply(request, require(context, STEWARD).actor)
 
     def Get(self, request: pb.GetPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         return self.queries.get(request.platform_id)

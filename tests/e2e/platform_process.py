@@ -17,6 +17,7 @@ from yinling.broker import free_port
 from yinling.config import DEFAULT_PORTS
 
 READY_LINE = "Yinling is up."
+DEMO_LOADED = "demo data loaded: "
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -74,6 +75,7 @@ class PlatformProcess:
     process: subprocess.Popen | None = None
     output: Path | None = None
     up_seconds: float = 0.0
+    started_at: float = 0.0  # time.monotonic() when started
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("YINLING_")}
@@ -87,7 +89,7 @@ class PlatformProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         runs = len(list(self.data_dir.glob("up-*.out")))
         self.output = self.data_dir / f"up-{runs + 1}.out"
-        started = time.monotonic()
+        started = self.started_at = time.monotonic()
         with open(self.output, "wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "yinling", "up", *self.extra_args], cwd=REPO, env=self.env(),
@@ -102,6 +104,18 @@ class PlatformProcess:
             time.sleep(0.25)
         self.up_seconds = time.monotonic() - started
         return self
+
+    def wait_for(self, line: str, timeout_s: float) -> str:
+        """Block until the output holds `line` (the supervisor still running); returns the output."""
+        assert self.process is not None
+        deadline = time.monotonic() + timeout_s
+        while line not in (text := self.text()):
+            if self.process.poll() is not None:
+                raise RuntimeError(f"`yinling up` exited with {self.process.returncode}:\n{text}")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no {line!r} within {timeout_s}s:\n{text}")
+            time.sleep(0.25)
+        return text
 
     def text(self) -> str:
         return self.output.read_text(errors="replace") if self.output and self.output.exists() else ""
@@ -131,8 +145,9 @@ class PlatformProcess:
     def address(self, key: str) -> str:
         return f"127.0.0.1:{self.ports[key]}"
 
-    def get(self, key: str, path: str, timeout_s: float = 5.0) -> bytes:
-        with urllib.request.urlopen(f"http://{self.address(key)}{path}", timeout=timeout_s) as reply:
+    def get(self, key: str, path: str, timeout_s: float = 5.0, accept: str = "*/*") -> bytes:
+        request = urllib.request.Request(f"http://{self.address(key)}{path}", headers={"Accept": accept})
+        with urllib.request.urlopen(request, timeout=timeout_s) as reply:
             return reply.read()
 
     def metrics(self, key: str) -> str:

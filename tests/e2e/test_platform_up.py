@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 import uuid
@@ -19,8 +20,9 @@ from typing import Any
 
 import grpc
 import pytest
-from platform_process import PlatformProcess, metric_samples
+from platform_process import DEMO_LOADED, READY_LINE, PlatformProcess, metric_samples
 
+from services.opendata.loading import STATUS_FILE, current_load
 from yinling.auth import bearer
 from yinling.v1 import indicators_pb2 as ipb
 from yinling.v1 import platforms_pb2 as ppb
@@ -143,13 +145,31 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("yinling-up")
 
 
+@dataclass
+class FirstUp:
+    up: PlatformProcess
+    at_ready: str   # the output when the ready line (with the URLs) had come
+    loaded: str     # the output once the demo load had finished
+
+
 @pytest.fixture(scope="module")
-def first_up(data_dir: Path) -> Iterator[PlatformProcess]:
+def first(data_dir: Path) -> Iterator[FirstUp]:
     up = PlatformProcess(data_dir, extra_args=["--demo-scale", "small"]).start()
+    at_ready = up.text()
     print(f"\n`yinling up --demo-scale small` ready after {up.up_seconds:.1f} s")
-    yield up
-    if up.running():
-        up.stop()
+    try:
+        loaded = up.wait_for(DEMO_LOADED, timeout_s=240)
+        print(f"demo data loaded after {time.monotonic() - up.started_at:.1f} s")
+        yield FirstUp(up, at_ready, loaded)
+    finally:
+        if up.running():
+            up.stop()
+
+
+@pytest.fixture(scope="module")
+def first_up(first: FirstUp) -> PlatformProcess:
+    """The first platform with its small demo data set loaded."""
+    return first.up
 
 
 @dataclass
@@ -208,6 +228,18 @@ def restarted(first_up: PlatformProcess, accredited: Accredited, data_dir: Path)
 
 
 # -- the tests ---------------------------------------------------------------------------
+def test_the_urls_come_first_and_the_demo_data_then_loads_completely(first: FirstUp) -> None:
+    assert READY_LINE in first.at_ready and "open-data feed     http://" in first.at_ready
+    assert DEMO_LOADED not in first.at_ready, "the URLs must not wait for the demo load"
+    text = first.loaded
+    assert text.index(READY_LINE) < text.index("demo: loading") < text.index(DEMO_LOADED)
+    counts = re.search(r"demo data loaded: (\d+)/(\d+) commands", text)
+    assert counts is not None and int(counts[1]) == int(counts[2]) > 0
+    assert "failed" not in text.split(DEMO_LOADED, 1)[1].splitlines()[0]
+    page = first.up.get("opendata.http", "/?territory=440700", accept="text/html").decode()
+    assert "<table>" in page and "Demo data is loading" not in page
+
+
 def test_an_accredited_provincial_platform_counts_in_the_indicator_api_and_the_feed(
         accredited: Accredited) -> None:
     assert accredited.platform.status == ppb.PLATFORM_STATUS_ACCREDITED
@@ -274,3 +306,21 @@ def test_ctrl_c_stops_every_process_it_started_and_frees_every_port(restarted: R
     assert "stopped." in second.text()
     assert (code, second.leftovers(), second.taken_ports()) == (0, [], {})
     assert (restarted.first_exit, restarted.first_leftovers, restarted.first_taken_ports) == (0, [], {})
+
+
+def test_ctrl_c_during_the_demo_load_stops_the_load_and_every_process(tmp_path: Path) -> None:
+    up = PlatformProcess(tmp_path / "interrupted", extra_args=["--demo-scale", "full"]).start()
+    try:
+        up.wait_for("demo: loading", timeout_s=60)
+        _, waited = poll(lambda: current_load(up.data_dir), lambda load: load is not None
+                         and load.sent > 0, 60)
+        print(f"the page says the demo is loading {waited:.1f} s after the load began")
+        assert "Demo data is loading" in up.get("opendata.http", "/", accept="text/html").decode()
+    finally:
+        code = up.stop(signal.SIGINT)
+    text = up.text()
+    assert code == 0 and "stopped." in text
+    assert "demo: stopped after" in text and DEMO_LOADED not in text
+    assert (up.leftovers(), up.taken_ports()) == ([], {})
+    status = json.loads((up.data_dir / STATUS_FILE).read_text())
+    assert status["state"] == "stopped" and 0 < status["sent"] < status["total"]

@@ -6,10 +6,14 @@ from datetime import date
 
 import pytest
 
-from yinling import demo_enterprises, demo_finance, demo_platforms, demo_statistics, demo_talent
+from demo import enterprises as demo_enterprises
+from demo import finance as demo_finance
+from demo import platforms as demo_platforms
+from demo import regional_statistics as demo_statistics
+from demo import talent as demo_talent
+from demo.platform_life import ALLOWED
 from yinling.credit_code import validate_credit_code
 from yinling.dates import add_years
-from yinling.demo_platform_life import ALLOWED
 from yinling.territory import DISTRICTS
 
 GENERATORS = [demo_platforms.generate, demo_enterprises.generate, demo_statistics.generate,

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import pytest
 
-from yinling.demo_model import Command
-from yinling.demo_send import resolve
+from demo import enterprises, regional_statistics
+from demo.batch_send import case_of
+from demo.model import Command
+from demo.send import resolve
 from yinling.v1 import enterprises_pb2, platforms_pb2
 
 
@@ -27,3 +29,11 @@ def test_qualification_reference_finds_the_certificate_by_number():
                       refs=(("qualification_id", "qualification:GR20304400001"),))
     with pytest.raises(LookupError):
         resolve(missing, answer, answer)
+
+
+def test_every_enterprise_method_of_the_demo_has_a_batch_command_case():
+    cases = {f.name for f in enterprises_pb2.EnterpriseCommand.DESCRIPTOR.oneofs_by_name["command"].fields}
+    methods = {c.method for generate in (enterprises.generate, regional_statistics.generate)
+               for chain in generate("full") for c in chain.commands}
+    assert len(methods) == 7 and {case_of(m) for m in methods} <= cases
+    assert (case_of("GrantQualification"), case_of("Move")) == ("grant_qualification", "move")

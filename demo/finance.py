@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from yinling.demo_enterprises import high_tech_codes
-from yinling.demo_model import Chain, Command, RequestIds, day_between, rng_for, weighted
-from yinling.demo_population import firms
+from demo.enterprises import high_tech_codes
+from demo.model import Chain, Command, RequestIds, day_between, rng_for, weighted
+from demo.population import firms
 from yinling.v1 import finance_pb2 as pb
 
 BORROWERS, EXTRA_LOANS, SUBSIDIES, POLICIES = 304, 26, 80, 60

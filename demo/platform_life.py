@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from yinling.demo_model import Chain, Command, RequestIds, day_between
+from demo.model import Chain, Command, RequestIds, day_between
 from yinling.v1 import platforms_pb2 as pb
 
 N, P, M = pb.PLATFORM_LEVEL_NATIONAL, pb.PLATFORM_LEVEL_PROVINCIAL, pb.PLATFORM_LEVEL_MUNICIPAL

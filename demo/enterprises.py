@@ -6,9 +6,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from demo.model import Chain, Command, RequestIds, day_between, rng_for
+from demo.population import DISTRICT_WEIGHTS, Firm, firms
 from yinling.dates import add_years
-from yinling.demo_model import Chain, Command, RequestIds, day_between, rng_for
-from yinling.demo_population import DISTRICT_WEIGHTS, Firm, firms
 from yinling.v1 import enterprises_pb2 as pb
 
 HTE_SHARE = 0.76          # firms that ever hold a high-tech certificate

@@ -6,8 +6,8 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-from yinling.demo_model import Chain, Command, RequestIds, day_between, rng_for
-from yinling.demo_population import firms
+from demo.model import Chain, Command, RequestIds, day_between, rng_for
+from demo.population import firms
 from yinling.v1 import talent_pb2 as pb
 
 COUNTS = {"innovation_team": 40, "entrepreneurship_team": 32, "scientist_team": 7,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from yinling.demo_model import Chain, Command, RequestIds, rng_for
+from demo.model import Chain, Command, RequestIds, rng_for
 from yinling.v1 import enterprises_pb2 as pb
 
 # 2021 GDP per district, 10,000 CNY (the city's about 360 billion CNY), and R&D intensity.

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
+from demo.model import day_between, rng_for, weighted
 from yinling.credit_code import make_credit_code
-from yinling.demo_model import day_between, rng_for, weighted
 
 DISTRICT_WEIGHTS = {"440703": 24, "440704": 16, "440705": 20, "440781": 9, "440783": 11,
                     "440784": 13, "440785": 7}

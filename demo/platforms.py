@@ -5,9 +5,9 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from demo.model import Chain, RequestIds, rng_for, weighted
+from demo.platform_life import N, P, accredit, lifecycle, register
 from yinling.credit_code import make_credit_code
-from yinling.demo_model import Chain, RequestIds, rng_for, weighted
-from yinling.demo_platform_life import N, P, accredit, lifecycle, register
 from yinling.territory import DISTRICTS
 from yinling.v1.platforms_pb2 import PlatformLevel
 
