@@ -161,12 +161,19 @@ def from_scratch_seconds(engine, indicator_id: str, day: date) -> float:  # type
 
 def rebuild_in_child(url: str) -> str:
     """Rebuild every indicator in a process of its own: its time and its peak memory."""
-    code = ("import sys,time,resource;from tools.bench_engine_scale import rebuild;"
+    # VmHWM, not ru_maxrss: a child started by fork and exec inherits the parent's ru_maxrss.
+    code = ("import sys,time;from tools.bench_engine_scale import rebuild, own_peak_mib;"
             "t=time.perf_counter();n=rebuild(sys.argv[1]);"
-            "print(f'{time.perf_counter()-t:.1f} {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024:.0f} {n}')")
+            "print(f'{time.perf_counter()-t:.1f} {own_peak_mib():.0f} {n}')")
     out = subprocess.run([sys.executable, "-c", code, url], cwd=REPO, capture_output=True, text=True, check=True)
     seconds, peak, built = out.stdout.split()
     return f"rebuild of {built} indicators from the facts: {float(seconds):,.1f} s, peak RSS {int(peak):,} MiB"
+
+
+def own_peak_mib() -> float:
+    """This process's peak resident memory (VmHWM)."""
+    line = next(x for x in Path("/proc/self/status").read_text().splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1]) / 1024
 
 
 def rebuild(url: str) -> int:

@@ -11,6 +11,7 @@ import os
 import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -112,14 +113,20 @@ def bench_freshness(broker: EmbeddedBroker, tmp: Path) -> list[str]:
         watchers = [Watcher(over_grpc), Watcher(on_feed)]
         for w in watchers:
             w.start()
-        accepted = []
+        accepted: list[float] = []
         started = time.perf_counter()
-        for i, pid in enumerate(ids[1:]):
+
+        def write(i: int, pid: str) -> None:
             delay = started + i / RATE - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
             accredit(pid)
             accepted.append(time.perf_counter())
+        # A few callers keep the pace of RATE whatever one call's latency; the n-th accepted
+        # write is matched with the count reaching n.
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            list(pool.map(write, range(WRITES), ids[1:]))
+        accepted.sort()
         rate = WRITES / (time.perf_counter() - started)
         wait_for(lambda: _safe(over_grpc) == WRITES + 1 and _safe(on_feed) == WRITES + 1, 300, worker)
         time.sleep(0.2)

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -64,15 +64,22 @@ def mark_dirty(session: Session, keys: Mapping[Key, str], shard: int) -> None:
 
 def sums_at(session: Session, plan_id: str, day: date,
             indicator_ids: Iterable[str] | None = None) -> dict[tuple[str, str], int]:
-    """{(indicator, territory): sum of every delta on or before `day`} for one plan."""
+    """{(indicator, territory): sum of every delta on or before `day`} for one plan: the years
+    before day's year, its months before day's month, and its days up to day. Three range
+    reads of the (plan, grain, day) index, so the rows read are bounded whatever the history."""
     year_start, month_start = day.replace(month=1, day=1), day.replace(day=1)
     t = DeltaRow
-    query = (select(t.indicator_id, t.territory, func.sum(t.delta))
-             .where(t.plan_id == plan_id, or_(
-                 and_(t.grain == "y", t.day < year_start),
-                 and_(t.grain == "m", t.day >= year_start, t.day < month_start),
-                 and_(t.grain == "d", t.day >= month_start, t.day <= day)))
-             .group_by(t.indicator_id, t.territory))
-    if indicator_ids is not None:
-        query = query.where(t.indicator_id.in_(list(indicator_ids)))
-    return {(i, territory): int(total) for i, territory, total in session.execute(query)}
+    ids = list(indicator_ids) if indicator_ids is not None else None
+    totals: Counter[tuple[str, str]] = Counter()
+    for grain, lower, upper in (("y", None, t.day < year_start),
+                                ("m", t.day >= year_start, t.day < month_start),
+                                ("d", t.day >= month_start, t.day <= day)):
+        query = select(t.indicator_id, t.territory, func.sum(t.delta)).where(
+            t.plan_id == plan_id, t.grain == grain, upper)
+        if lower is not None:
+            query = query.where(lower)
+        if ids is not None:
+            query = query.where(t.indicator_id.in_(ids))
+        for indicator_id, territory, total in session.execute(query.group_by(t.indicator_id, t.territory)):
+            totals[(indicator_id, territory)] += int(total)
+    return dict(totals)

@@ -108,7 +108,9 @@ class DeltaRow(Base):
     "As of D" reads at most the years before D's, the months of D's year before D's month and
     the days of D's month up to D: a bounded number of rows whatever the history."""
     __tablename__ = "indicator_deltas"
-    __table_args__ = (Index("ix_indicator_deltas_plan_grain_day", "plan_id", "grain", "day"),)
+    __table_args__ = (Index("ix_indicator_deltas_plan_grain_day", "plan_id", "grain", "day"),
+                      Index("ix_indicator_deltas_plan_indicator_grain_day", "plan_id", "indicator_id", "grain",
+                            "day"))
     plan_id: Mapped[str] = mapped_column(String(60), primary_key=True)
     indicator_id: Mapped[str] = mapped_column(String(60), primary_key=True)
     territory: Mapped[str] = mapped_column(String(10), primary_key=True)
