@@ -40,7 +40,8 @@ def _measured(session: Session, plan: Plan, indicators: list[Indicator],
     for day in days:
         if not counted:
             break
-        sums = deltas.sums_at(session, plan.id, day, [i.id for i in counted])
+        every = len(counted) == sum(1 for i in plan.indicators if incremental(i))
+        sums = deltas.sums_at(session, plan.id, day, None if every else [i.id for i in counted])
         for indicator in counted:
             for t in plan.territories:
                 out[day][(indicator.id, t)] = from_sums(indicator, sums, t)
