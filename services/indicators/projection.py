@@ -34,7 +34,9 @@ class FactRow(Base):
     __tablename__ = "indicator_facts"
     __table_args__ = (Index("ix_indicator_facts_source_kind", "source", "kind"),
                       Index("ix_indicator_facts_aggregate", "aggregate", "aggregate_id"),
-                      Index("ix_indicator_facts_source_subject", "source", "subject"))
+                      Index("ix_indicator_facts_source_subject", "source", "subject"),
+                      # The facts that name given enterprises (of a kind): bounded by them.
+                      Index("ix_indicator_facts_code_source_kind", "credit_code", "source", "kind"))
     id: Mapped[int] = mapped_column(AUTO_ID, primary_key=True, autoincrement=True)
     aggregate: Mapped[str] = mapped_column(String(20))
     aggregate_id: Mapped[str] = mapped_column(String(200))

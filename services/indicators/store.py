@@ -11,7 +11,7 @@ from sqlalchemy import Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from services.indicators.decode import Snapshot
-from services.indicators.facts import DistrictPeriod, Fact, facts_of, periods_of
+from services.indicators.facts import AGGREGATE_OF, DistrictPeriod, Fact, facts_of, periods_of
 from services.indicators.projection import (
     AggregateVersion,
     DistrictPeriodRow,
@@ -175,9 +175,14 @@ def facts_of_units(session: Session, source: str, kinds: Sequence[str] | None, u
     column = table.c.subject if by_subject else table.c.aggregate_id
     out: list[Fact] = []
     for part in chunks(sorted(set(units))):
-        query = select(table).where(table.c.source == source, column.in_(part))
-        if kinds is not None:
-            query = query.where(table.c.kind.in_(list(kinds)))
+        if by_subject:
+            query = select(table).where(table.c.source == source, column.in_(part))
+            if kinds is not None:
+                query = query.where(table.c.kind.in_(list(kinds)))
+        else:
+            # One aggregate type holds one source's facts. Naming only the aggregate leaves the
+            # (aggregate, aggregate_id) index the one to use: a read bounded by the units.
+            query = select(table).where(table.c.aggregate == AGGREGATE_OF[source], column.in_(part))
         out.extend(fact_of(row) for row in session.execute(query.order_by(table.c.id)))
     return out
 
