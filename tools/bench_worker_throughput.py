@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -27,6 +26,7 @@ from sqlalchemy.engine import make_url
 from services.indicators.projection import DirtyRow, PendingRow, ProcessedEvent
 from tools.bench_engine_scale import fill, new_enterprises, open_engine
 from tools.bench_harness import benchmark
+from tools.bench_pipeline import stop_worker
 from yinling.broker import EmbeddedBroker, ensure_topics, free_port
 from yinling.db import Base
 from yinling.topics import ENTERPRISE_EVENTS
@@ -87,7 +87,7 @@ def faust_baseline(bootstrap: str, tmp: Path, count: int) -> tuple[int, float]:
     try:
         return _rate(lambda: int(out.read_text() or 0) if out.exists() else 0, count, process)
     finally:
-        _stop(process)
+        stop_worker(process)
 
 
 def _rate(read: Callable[[], int], count: int, process: subprocess.Popen) -> tuple[int, float]:
@@ -103,16 +103,6 @@ def _rate(read: Callable[[], int], count: int, process: subprocess.Popen) -> tup
         time.sleep(0.5)
         done = read()
     return done - first, time.perf_counter() - started
-
-
-def _stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def workers(n: int, bootstrap: str, url: str, tmp: Path, events: int) -> tuple[int, float]:
@@ -137,7 +127,7 @@ def workers(n: int, bootstrap: str, url: str, tmp: Path, events: int) -> tuple[i
         return rate
     finally:
         for p in processes:
-            _stop(p)
+            stop_worker(p)
         engine.dispose()
 
 
