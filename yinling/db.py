@@ -15,7 +15,9 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -58,7 +60,19 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
 
 
 def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
-    """Create the given models' tables and the outbox and the command log: each service owns only its own tables."""
+    """Create the given models' tables and the outbox and the command log: each service owns only its own tables.
+
+    Processes that share a database (the indicators worker and API, several workers) start
+    together and race to create the same tables: a loser's CREATE fails with "already exists".
+    Every attempt skips what exists, so trying again until nothing is missing is correct."""
+    models = list(models)
+    for attempt in Retrying(retry=retry_if_exception_type(DBAPIError), stop=stop_after_attempt(10),
+                            wait=wait_random(0.02, 0.2), reraise=True):
+        with attempt:
+            _create_missing(engine, models)
+
+
+def _create_missing(engine: Engine, models: list[type[Base]]) -> None:
     from yinling.commands import CommandLog
     from yinling.dead_letters import DeadLetter
     from yinling.outbox import OutboxRecord

@@ -2,11 +2,9 @@
 gRPC API (which reads). Nothing connects at import time."""
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import sessionmaker
 
 from services.indicators.engine import MODELS, IndicatorEngine
@@ -14,8 +12,6 @@ from yinling.config import Settings
 from yinling.dates import today_in_city
 from yinling.db import create_schema, make_engine, make_sessionmaker
 from yinling.plan import Plan, load_plan, load_plans
-
-log = logging.getLogger(__name__)
 
 SERVICE = "indicators"
 
@@ -36,12 +32,7 @@ def open_runtime(settings: Settings, database_url: str | None = None, shard: int
     # A folder holds every plan (a second plan file is built from the facts at the next start).
     plans = load_plans(settings.plan_path) if settings.plan_path.is_dir() else [load_plan(settings.plan_path)]
     db = make_engine(database_url or settings.db_url(SERVICE))
-    try:
-        create_schema(db, MODELS)
-    except DBAPIError:
-        # The worker and the API start together and may race to create the same tables.
-        log.info("schema creation raced with another process; trying once more")
-        create_schema(db, MODELS)
+    create_schema(db, MODELS)
     sessions = make_sessionmaker(db)
     engine = IndicatorEngine(sessions, plans, today=today_in_city, shard=shard)
     return IndicatorRuntime(db, sessions, plans, engine)
