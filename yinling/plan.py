@@ -93,6 +93,9 @@ class Indicator(_Strict):
     baseline: Baseline
     targets: list[Target] = []
     note: str = ""
+    # Counted from confidential records (people, per-enterprise money): small cells are
+    # withheld from every public output (see Disclosure).
+    confidential: bool = False
 
     @property
     def window(self) -> str:
@@ -111,6 +114,12 @@ class Period(_Strict):
     end: date
 
 
+class Disclosure(_Strict):
+    """Small-cell rule for confidential indicators: a value from fewer than `min_contributors`
+    distinct enterprises or people is published as suppressed, never as a number."""
+    min_contributors: int = Field(default=3, ge=1)
+
+
 class Plan(_Strict):
     id: str
     name_zh: str
@@ -120,6 +129,7 @@ class Plan(_Strict):
     territories: list[str]
     status_tolerance: Decimal = Decimal("0.05")
     active: bool = True
+    disclosure: Disclosure = Disclosure()
     indicators: list[Indicator]
 
     def indicator(self, indicator_id: str) -> Indicator:
@@ -202,6 +212,9 @@ def _consistency(plan: Plan) -> list[tuple[tuple[Any, ...], str]]:
         if ind.id in seen:
             problems.append((("indicators", n, "id"), f"{ind.id!r} appears twice"))
         seen.add(ind.id)
+        if ind.confidential and ind.kind in ("ratio", "coverage"):
+            problems.append((("indicators", n, "confidential"),
+                             "applies to counted and summed indicators, not to a ratio or coverage"))
         if ind.kind == "ratio" and ind.counts.ratio is None:
             problems.append((("indicators", n, "counts"), "a ratio indicator needs counts.ratio"))
         for t, target in enumerate(ind.targets):

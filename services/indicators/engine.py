@@ -24,6 +24,7 @@ from services.indicators import deltas, incremental, locks, store
 from services.indicators.contributions import incremental as is_incremental
 from services.indicators.decode import decode
 from services.indicators.deps import cause_for
+from services.indicators.disclosure import counted, reported_id
 from services.indicators.projection import MODELS, ChangeRow, DirtyRow, ValueRow
 from services.indicators.reader import Reader, compute_from_snapshots
 from services.indicators.values import values_on
@@ -93,7 +94,7 @@ class IndicatorEngine(Reader):
         pending: list[dict[str, str]] = []
         ratios: Work = {}
         for plan in self._plans.values():
-            for indicator in plan.indicators:
+            for indicator in counted(plan):
                 if is_incremental(indicator):
                     pending.extend(incremental.touches(plan, indicator, touched))
                 elif (cause := cause_for(indicator, touched)) is not None:
@@ -122,7 +123,7 @@ class IndicatorEngine(Reader):
             locks.take(session, "build")
             timelines = store.load_timelines(session)
             for plan in self._plans.values():
-                for indicator in plan.indicators:
+                for indicator in counted(plan):
                     if is_incremental(indicator):
                         incremental.build(session, plan, indicator, timelines, progress)
             return self._refresh(session, self._everything(), None, wait=True)
@@ -130,7 +131,7 @@ class IndicatorEngine(Reader):
     def facts_to_read(self) -> int:
         with self._sessions() as session:
             return sum(incremental.facts_to_read(session, i) for p in self._plans.values()
-                       for i in p.indicators if is_incremental(i))
+                       for i in counted(p) if is_incremental(i))
 
     def tick(self) -> int:
         """Re-read the "now" series when the city's date moved on (expiries need no event)."""
@@ -167,7 +168,8 @@ class IndicatorEngine(Reader):
                                                  DirtyRow.territory)):
                 if row.plan_id in self._plans:
                     plan = self._plans[row.plan_id]
-                    work.update({(plan.id, row.indicator_id, t): row.cause_event_id for t in plan.territories})
+                    indicator_id = reported_id(row.indicator_id)   # a contributor count moves its sum
+                    work.update({(plan.id, indicator_id, t): row.cause_event_id for t in plan.territories})
                 seen.append((row, row.version))
         changes = self._store_values(session, work, only_series) if work else []
         for row, version in seen:
@@ -198,6 +200,8 @@ class IndicatorEngine(Reader):
                     cause = keys.get((iv.indicator_id, iv.territory))
                     if cause is None:
                         continue
+                    if plan.indicator(iv.indicator_id).confidential:
+                        cause = ""   # the public feed must not point at a confidential record
                     key = (plan.id, iv.indicator_id, iv.territory, name)
                     change = self._store(session, existing.get(key[1:]), key, iv, cause, now)
                     if change is not None:
@@ -214,7 +218,7 @@ class IndicatorEngine(Reader):
     @staticmethod
     def _store(session: Session, row: ValueRow | None, key: tuple[str, str, str, str],
                iv: pb.IndicatorValue, cause: str, now: datetime) -> ChangeRow | None:
-        signature = f"{iv.value}|{iv.period}"
+        signature = f"{iv.value}|{iv.period}" + ("|suppressed" if iv.suppressed else "")
         payload = iv.SerializeToString(deterministic=True)
         if row is not None and row.signature == signature:
             if row.as_of != date.fromisoformat(iv.as_of):   # "now" moved on, same value

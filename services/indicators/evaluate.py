@@ -9,24 +9,18 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
+from services.indicators.disclosure import suppress
 from services.indicators.facts import DistrictPeriod, Fact
+from services.indicators.measured import Measured, quantize
 from yinling.plan import Indicator, Plan
 from yinling.territory import CITY, DISTRICTS
 
 Timelines = Mapping[str, Sequence[DistrictPeriod]]
 
 
-@dataclass(frozen=True)
-class Measured:
-    value: Decimal | None
-    period: str = ""
-    note: str = ""
-
-
-def quantize(value: Decimal, decimals: int) -> Decimal:
-    return value.quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+__all__ = ["Measured", "Timelines", "measure_days", "quantize"]
 
 
 def district_at(fact: Fact, day: date, timelines: Timelines) -> str:
@@ -116,8 +110,11 @@ def _place(plan: Plan, indicator: Indicator, found: Candidates, timelines: Timel
     by_district: dict[str, list[Fact]] = defaultdict(list)
     for d, f in placed:
         by_district[d].append(f)
-    return {t: Measured(_measure(indicator, [f for _, f in placed] if t == CITY else by_district[t]))
-            for t in plan.territories}
+    cells = {}
+    for t in plan.territories:
+        mine = [f for _, f in placed] if t == CITY else by_district[t]
+        cells[t] = Measured(_measure(indicator, mine), contributors=len({f.subject for f in mine}))
+    return suppress(plan, indicator, cells)
 
 
 def _measure(indicator: Indicator, facts: list[Fact]) -> Decimal:

@@ -30,6 +30,7 @@ from services.indicators.contributions import (
     deltas as deltas_of,
 )
 from services.indicators.deps import needs
+from services.indicators.disclosure import counted
 from services.indicators.evaluate import Timelines
 from services.indicators.facts import Fact
 from services.indicators.projection import (
@@ -103,7 +104,7 @@ def drain(session: Session, plans: Mapping[str, Plan], shard: int, limit: int | 
     causes: Work = {}
     linked: dict[tuple[str, frozenset[str]], list[store.Linked]] = {}   # one lookup per source
     for plan in plans.values():
-        for indicator in plan.indicators:
+        for indicator in counted(plan):
             key = (plan.id, indicator.id)
             if key not in work and key not in links:
                 continue
@@ -188,7 +189,7 @@ def unbuilt(session: Session, plans: Iterable[Plan]) -> list[tuple[Plan, Indicat
     """Indicators whose contributions were built for another definition, or never."""
     built = {(p, i): d for p, i, d in session.execute(
         select(BuildRow.plan_id, BuildRow.indicator_id, BuildRow.definition))}
-    return [(plan, indicator) for plan in plans for indicator in plan.indicators
+    return [(plan, indicator) for plan in plans for indicator in counted(plan)
             if incremental(indicator) and built.get((plan.id, indicator.id)) != definition_of(plan, indicator)]
 
 

@@ -40,13 +40,18 @@ def indicator_value(plan: Plan, indicator: Indicator, territory: str, day: date,
         value=text(measured.value), unit=indicator.unit, name_zh=indicator.name_zh,
         name_en=indicator.name_en, kind=indicator.kind, computed_at=computed_at,
         baseline=text(base), period=measured.period or _period(plan, indicator, day),
-        note=measured.note, status=pb.INDICATOR_STATUS_NO_TARGET)
+        note=measured.note, status=pb.INDICATOR_STATUS_NO_TARGET, suppressed=measured.suppressed)
+    if baseline.suppressed:   # a path from it would give the withheld baseline away
+        out.baseline = ""
     target = indicator.target_for(territory, day)
     if target is None:
         return out
     expected = expected_at(plan, base or Decimal(0), target.value, target.date, day)
     out.target = text(target.value)
     out.target_date = target.date.isoformat()
+    if baseline.suppressed:
+        out.status = pb.INDICATOR_STATUS_UNSPECIFIED
+        return out
     out.expected = text(quantize(expected, max(2, indicator.counts.decimals)))
     out.status = status_of(measured.value, expected, plan.status_tolerance)
     if measured.value is not None and target.value:

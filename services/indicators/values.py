@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from services.indicators import deltas, store
 from services.indicators.contributions import incremental
 from services.indicators.deps import needs
+from services.indicators.disclosure import contributor_counter, suppress
 from services.indicators.evaluate import Measured, measure_days, quantize
 from services.indicators.status import indicator_value
 from yinling.plan import Indicator, Plan
@@ -26,9 +27,11 @@ def from_sums(indicator: Indicator, sums: Sums, territory: str) -> Measured:
             return Measured(Decimal(sum(1 for d in DISTRICTS if sums.get((indicator.id, d), 0) > 0)))
         return Measured(Decimal(int(sums.get((indicator.id, territory), 0) > 0)))
     total = Decimal(sums.get((indicator.id, territory), 0))
+    counter = contributor_counter(indicator)
+    contributors = sums.get((counter.id if counter else indicator.id, territory), 0)
     if indicator.counts.measure == "sum":
-        return Measured(quantize(total * indicator.counts.amount_scale, indicator.counts.decimals))
-    return Measured(total)
+        total = quantize(total * indicator.counts.amount_scale, indicator.counts.decimals)
+    return Measured(total, contributors=contributors)
 
 
 def _measured(session: Session, plan: Plan, indicators: list[Indicator],
@@ -41,10 +44,12 @@ def _measured(session: Session, plan: Plan, indicators: list[Indicator],
         if not counted:
             break
         every = len(counted) == sum(1 for i in plan.indicators if incremental(i))
-        sums = deltas.sums_at(session, plan.id, day, None if every else [i.id for i in counted])
+        ids = [i.id for i in counted] + [c.id for i in counted if (c := contributor_counter(i))]
+        sums = deltas.sums_at(session, plan.id, day, None if every else ids)
         for indicator in counted:
-            for t in plan.territories:
-                out[day][(indicator.id, t)] = from_sums(indicator, sums, t)
+            cells = suppress(plan, indicator, {t: from_sums(indicator, sums, t) for t in plan.territories})
+            for t, measured in cells.items():
+                out[day][(indicator.id, t)] = measured
     for indicator in indicators:
         if incremental(indicator):
             continue

@@ -31,6 +31,8 @@ INDICATOR_FIELDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "name_en": ("string", "Name in English", {}),
     "kind": ("string", "stock, per_year, cumulative, ratio or coverage", {}),
     "value": ("number", "Exact decimal value; empty when unavailable (see note)", {}),
+    "suppressed": ("boolean", "Withheld under the small-cell rule (fewer than the plan's minimum "
+                   "of contributing enterprises or people): value is then empty", {}),
     "unit": ("string", "Unit of value, baseline, target and expected", {}),
     "baseline": ("number", "Value at the start of the plan", {}),
     "target": ("number", "Target of the plan; empty when none applies", {}),
@@ -67,6 +69,7 @@ CHANGE_FIELDS: dict[str, tuple[str, str, dict[str, Any]]] = {
     "cursor": _CURSOR,
     "series": ("string", '"now", or the year-end date of the plan the series is for', {}),
     "value": ("number", "Exact decimal value after the change; empty when unavailable", {}),
+    "suppressed": INDICATOR_FIELDS["suppressed"],
     "previous_value": ("number", "Value before the change; empty when first computed", {}),
     "status": _STATUS,
     "computed_at": ("datetime", "When the changed value was computed and recorded (RFC 3339)", {}),

@@ -12,7 +12,7 @@ from yinling.v1 import indicators_pb2, platforms_pb2
 
 INDICATOR_COLUMNS = (
     "plan_id", "indicator_id", "territory", "as_of", "period", "name_zh", "name_en", "kind",
-    "value", "unit", "baseline", "target", "target_date", "expected", "progress", "status",
+    "value", "suppressed", "unit", "baseline", "target", "target_date", "expected", "progress", "status",
     "note", "computed_at",
 )
 
@@ -23,11 +23,11 @@ PLATFORM_COLUMNS = (
     "accredited_since", "status",
 )
 
-HISTORY_COLUMNS = ("cursor", "as_of", "value", "previous_value", "expected", "status", "computed_at")
+HISTORY_COLUMNS = ("cursor", "as_of", "value", "suppressed", "previous_value", "expected", "status", "computed_at")
 
 # A change of the log for incremental pulls; the causing event's id stays inside.
 CHANGE_COLUMNS = ("cursor", "plan_id", "indicator_id", "territory", "series", "as_of", "period",
-                  "value", "previous_value", "unit", "status", "computed_at")
+                  "value", "suppressed", "previous_value", "unit", "status", "computed_at")
 
 
 def _enum_name(enum: Any, number: int, prefix: str) -> str:
@@ -56,7 +56,7 @@ def indicator_row(v: indicators_pb2.IndicatorValue) -> dict[str, Any]:
 def history_point(p: indicators_pb2.IndicatorChanged) -> dict[str, Any]:
     return {
         "cursor": p.cursor, "as_of": p.value.as_of, "value": p.value.value,
-        "previous_value": p.previous_value, "expected": p.value.expected,
+        "suppressed": p.value.suppressed, "previous_value": p.previous_value, "expected": p.value.expected,
         "status": indicator_status(p.value.status), "computed_at": p.value.computed_at,
     }
 
@@ -66,7 +66,7 @@ def change_row(c: indicators_pb2.IndicatorChanged) -> dict[str, Any]:
     return {
         "cursor": c.cursor, "plan_id": v.plan_id, "indicator_id": v.indicator_id,
         "territory": v.territory, "series": c.series, "as_of": v.as_of, "period": v.period,
-        "value": v.value, "previous_value": c.previous_value, "unit": v.unit,
+        "value": v.value, "suppressed": v.suppressed, "previous_value": c.previous_value, "unit": v.unit,
         "status": indicator_status(v.status), "computed_at": v.computed_at,
     }
 

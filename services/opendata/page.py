@@ -108,7 +108,7 @@ def grouped(text: str) -> str:
 
 def indicator_tr(row: Mapping[str, Any]) -> str:
     zh, en = status_text(str(row.get("status", "")))
-    value = grouped(str(row.get("value") or "—"))
+    value = "已隐藏 suppressed" if row.get("suppressed") else grouped(str(row.get("value") or "—"))
     note = f'<span class="note">{e(row["note"])}</span>' if row.get("note") else ""
     return (
         f'<tr id="{e(row.get("indicator_id"))}">'

@@ -17,13 +17,14 @@ from services.indicators.engine import MODELS, IndicatorEngine
 from services.indicators.projection import ContributionRow, DeltaRow
 from services.indicators.samples import envelope
 from services.indicators.worked_example import world
+from tests.plans import counting_rules_only
 from yinling.db import create_schema, make_engine, make_sessionmaker
 from yinling.plan import load_plan
 from yinling.territory import CITY
 
 REPO = Path(__file__).parents[2]
 PLAN_PATH = REPO / "plans" / "jiangmen-2022-2024.yaml"
-PLAN = load_plan(PLAN_PATH)
+PLAN = counting_rules_only(load_plan(PLAN_PATH))   # the worked example: nothing withheld
 D24 = date(2024, 12, 31)
 
 
@@ -83,9 +84,9 @@ def test_a_plan_added_later_is_built_for_its_whole_period_from_the_facts(session
     first = IndicatorEngine(sessions, [PLAN], lambda: D24)
     first.apply_batch([envelope(r) for r in world()])
     text = PLAN_PATH.read_text(encoding="utf-8")
-    later = parse_plan(text.replace("id: jiangmen-2022-2024", "id: jiangmen-2023-2025")
+    later = counting_rules_only(parse_plan(text.replace("id: jiangmen-2022-2024", "id: jiangmen-2023-2025")
                        .replace("{start: 2022-01-01, end: 2024-12-31}", "{start: 2023-01-01, end: 2025-12-31}")
-                       .replace("[2022-12-31, 2023-12-31, 2024-12-31]", "[2023-12-31, 2024-12-31, 2025-12-31]"))
+                       .replace("[2022-12-31, 2023-12-31, 2024-12-31]", "[2023-12-31, 2024-12-31, 2025-12-31]")))
     both = IndicatorEngine(sessions, [PLAN, later], lambda: D24)
     both.recompute_all()
     for day in (date(2023, 6, 30), D24):

@@ -261,7 +261,7 @@ def test_a_change_shows_what_changed_when_and_in_which_series_without_its_cause(
     assert body["changes"] == [{
         "cursor": 7, "plan_id": "jiangmen-2022-2024", "indicator_id": "provincial_platforms",
         "territory": "440703", "series": "2023-12-31", "as_of": "2023-12-31", "period": "",
-        "value": "616", "previous_value": "12", "unit": "platforms", "status": "no_target",
+        "value": "616", "suppressed": False, "previous_value": "12", "unit": "platforms", "status": "no_target",
         "computed_at": ""}]
     assert body["next"].endswith("/api/v1/indicator-changes?after=7&limit=1")
     assert response.headers["link"] == f'<{body["next"]}>; rel="next"'

@@ -96,3 +96,20 @@ def test_two_files_with_one_plan_id_are_refused(tmp_path: Path) -> None:
     _write(tmp_path, SOURCE, "b.yaml")
     with pytest.raises(PlanError, match="more than one file"):
         load_plans(tmp_path)
+
+
+def test_confidential_is_refused_on_a_ratio_naming_its_line(tmp_path: Path) -> None:
+    lines = SOURCE.splitlines()
+    line = next(n for n, text in enumerate(lines) if text.strip() == "kind: ratio")
+    lines.insert(line + 1, "    confidential: true")
+    with pytest.raises(PlanError) as refused:
+        load_plan(_write(tmp_path, "\n".join(lines)))
+    assert f"x.yaml:{line + 2}: indicators[0].confidential" in str(refused.value) and "not to a ratio" in str(refused.value)
+
+
+def test_the_small_cell_minimum_is_read_and_must_be_positive(tmp_path: Path) -> None:
+    assert load_plan(PLANS / "jiangmen-2022-2024.yaml").disclosure.min_contributors == 3
+    with pytest.raises(PlanError) as refused:
+        load_plan(_write(tmp_path, SOURCE.replace("disclosure: {min_contributors: 3}",
+                                                  "disclosure: {min_contributors: 0}")))
+    assert "min_contributors" in str(refused.value)
