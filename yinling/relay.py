@@ -65,7 +65,9 @@ class OutboxRelay:
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> OutboxRelay:
         watch_outbox(self.service, self.sessions)
-        metrics.RELAY_FAILURES.labels(self.service)  # a series at 0, so the first failure counts
+        # Series at 0 from the start, so the first failure or publication counts in rate().
+        metrics.RELAY_FAILURES.labels(self.service)
+        metrics.RELAY_PUBLISH_SECONDS.labels(self.service)
         self._unhook = on_commit_of_events(self.sessions, self.wake)
         self._thread = threading.Thread(target=self.run, name=f"{self.service}-relay", daemon=True)
         self._thread.start()
