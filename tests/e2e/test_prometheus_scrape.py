@@ -24,15 +24,13 @@ import pytest
 import yaml
 from platform_process import PlatformProcess
 
+from monitoring import PROMETHEUS, REPO, alert_rules, dashboard_exprs, load, metric_names, port_key
 from yinling.auth import bearer
 from yinling.broker import free_port
 from yinling.v1 import platforms_pb2 as pb
 from yinling.v1.platforms_pb2_grpc import PlatformRegistryStub
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
-DEPLOYED = REPO / "deploy" / "prometheus"
 
 GRPC = {"yinling_grpc_requests_total", "yinling_grpc_request_seconds"}
 RELAY = {"yinling_outbox_backlog", "yinling_outbox_dead_letters", "yinling_relay_failures_total",
@@ -56,16 +54,11 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
 }
 
 
-def port_key(job: str) -> str:
-    process = job.removeprefix("yinling-")
-    return "opendata.http" if process == "opendata" else f"{process}.metrics"
-
-
 def scrape_config(up: PlatformProcess, prometheus_port: int) -> dict[str, Any]:
     """deploy/prometheus/prometheus.yml with every target at this platform's ports."""
-    config = yaml.safe_load((DEPLOYED / "prometheus.yml").read_text())
+    config = load(PROMETHEUS / "prometheus.yml")
     config["global"] = {"scrape_interval": "1s", "evaluation_interval": "1s"}
-    config["rule_files"] = [str(DEPLOYED / name) for name in config["rule_files"]]
+    config["rule_files"] = [str(PROMETHEUS / name) for name in config["rule_files"]]
     for job in config["scrape_configs"]:
         name = job["job_name"]
         target = up.address(port_key(name)) if name in EXPECTED else f"127.0.0.1:{prometheus_port}"
@@ -179,8 +172,7 @@ def test_the_families_are_those_the_readme_documents(prometheus) -> None:  # typ
 
 def test_every_alert_rule_is_loaded_and_evaluates_without_error(prometheus) -> None:  # type: ignore[no-untyped-def]
     prom, _ = prometheus
-    alerts = yaml.safe_load((DEPLOYED / "alerts.yml").read_text())
-    wanted = {rule["alert"] for group in alerts["groups"] for rule in group["rules"]}
+    wanted = set(alert_rules())
 
     def rules() -> dict[str, dict[str, Any]]:
         return {r["name"]: r for g in prom.api("rules")["groups"] for r in g["rules"]}
@@ -192,3 +184,16 @@ def test_every_alert_rule_is_loaded_and_evaluates_without_error(prometheus) -> N
     assert set(loaded) == wanted
     assert {name: (r["health"], r.get("lastError", "")) for name, r in loaded.items()} == {
         name: ("ok", "") for name in wanted}
+
+
+def test_every_dashboard_query_runs_in_prometheus_and_its_gauges_find_data(prometheus) -> None:  # type: ignore[no-untyped-def]
+    """Each panel's query as Grafana sends it ($__rate_interval as a fixed window) is valid
+    PromQL and runs; the gauges, present from each process's start, already have data (a rate
+    or increase over a family that exists only once something went wrong may find none)."""
+    prom, _ = prometheus
+    found = {expr: prom.api("query", query=expr.replace("$__rate_interval", "1m"))["result"]
+             for expr in dashboard_exprs()}
+    gauges = [e for e in found if not any(word in e for word in ("rate(", "increase(", "alertname)"))]
+    assert {"yinling_outbox_backlog", "yinling_consumer_lag", "up"} <= set().union(
+        *(metric_names(e) for e in gauges))
+    assert [e for e in gauges if not found[e]] == []
