@@ -197,3 +197,22 @@ def test_every_dashboard_query_runs_in_prometheus_and_its_gauges_find_data(prome
     assert {"yinling_outbox_backlog", "yinling_consumer_lag", "up"} <= set().union(
         *(metric_names(e) for e in gauges))
     assert [e for e in gauges if not found[e]] == []
+
+
+def test_health_checks_and_scrapes_are_not_counted_as_requests(prometheus) -> None:  # type: ignore[no-untyped-def]
+    """`yinling up` checked every service's health before it was ready and Prometheus scraped
+    the feed's /metrics every second: the only requests counted are the test's own two."""
+    prom, _ = prometheus
+    wait_for("the feed scraped a few times", lambda: bool(prom.api(
+        "query", query='count_over_time(up{job="yinling-opendata"}[1m]) >= 3')["result"]), 20)
+
+    def counted(query: str) -> dict[tuple[str, ...], float]:
+        return {tuple(r["metric"].values()): float(r["value"][1])
+                for r in prom.api("query", query=query)["result"]}
+
+    grpc_requests = counted("sum by (service, method) (yinling_grpc_requests_total) > 0")
+    # The registration, and the feed's request read through the IndicatorService's List.
+    assert set(grpc_requests) == {("Register", "platforms"), ("List", "indicators")}
+    assert grpc_requests[("Register", "platforms")] == 1.0
+    assert counted("sum by (route) (yinling_opendata_requests_total)") == {
+        ("/api/v1/indicators",): 1.0}
