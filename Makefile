@@ -34,16 +34,21 @@ chromium:
 	  echo "The browser tests need $(CHROMIUM) and a CJK font: sudo apt-get install -y chromium fonts-wqy-microhei"; \
 	fi
 
-# promtool (`promtool check metrics` on every process's /metrics) from Debian's prometheus
-# package: only the binary, extracted into the venv, so that no Prometheus server is installed
-# as a system service. Uses a promtool already on PATH when there is one.
-PROMTOOL := $(BIN)/promtool
-$(PROMTOOL): | $(STAMP)
-	@if command -v promtool >/dev/null 2>&1; then ln -sf "$$(command -v promtool)" $@; \
+# promtool (`promtool check metrics` on every process's /metrics, `check rules`, `check config`,
+# `test rules` on deploy/prometheus) and the prometheus server (a test scrapes a running
+# `yinling up` with it) from Debian's prometheus package: only the two binaries, extracted
+# into the venv, so that no Prometheus server is installed as a system service. Uses the
+# binaries already on PATH when there are both.
+PROMTOOL   := $(BIN)/promtool
+PROMETHEUS := $(BIN)/prometheus
+$(PROMTOOL) $(PROMETHEUS) &: | $(STAMP)
+	@if command -v promtool >/dev/null 2>&1 && command -v prometheus >/dev/null 2>&1; then \
+	  ln -sf "$$(command -v promtool)" $(PROMTOOL) && ln -sf "$$(command -v prometheus)" $(PROMETHEUS); \
 	else tmp=$$(mktemp -d) && cd $$tmp && \
 	  { apt-get download prometheus 2>/dev/null || { apt-get update && apt-get download prometheus; }; } && \
-	  dpkg-deb -x prometheus_*.deb root && cp root/usr/bin/promtool $(CURDIR)/$@ && rm -rf $$tmp; fi
-promtool: $(PROMTOOL)
+	  dpkg-deb -x prometheus_*.deb root && cp root/usr/bin/promtool $(CURDIR)/$(PROMTOOL) && \
+	  cp root/usr/bin/prometheus $(CURDIR)/$(PROMETHEUS) && rm -rf $$tmp; fi
+promtool: $(PROMTOOL) $(PROMETHEUS)
 
 # Validators from the npm registry (the AsyncAPI CLI), pinned by tools/npm/package-lock.json
 # and installed into tools/npm/node_modules with the machine's Node.js and npm.

@@ -1,5 +1,6 @@
-"""`promtool check metrics`: Prometheus's own linter for a /metrics page (naming, units,
-types, help text). `make test` puts promtool beside the venv's python (the promtool target)."""
+"""promtool, Prometheus's own checker: `check metrics` lints a /metrics page (naming, units,
+types, help text), `check rules`, `check config` and `test rules` check deploy/prometheus.
+`make test` puts promtool beside the venv's python (the promtool target)."""
 from __future__ import annotations
 
 import shutil
@@ -21,3 +22,9 @@ def check_metrics(text: str) -> str:
                           text=True, timeout=60)
     findings = (done.stdout + done.stderr).strip()
     return findings if done.returncode != 0 or findings else ""
+
+
+def run(*args: str, cwd: Path | None = None) -> tuple[int, str]:
+    """promtool with these arguments: its exit code and everything it printed."""
+    done = subprocess.run([promtool(), *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+    return done.returncode, (done.stdout + done.stderr).strip()

@@ -100,6 +100,18 @@ OUTBOX_DEAD_LETTERS = _family(_Gauge(
 OUTBOX_DEAD_LETTERED = _family(_Counter(
     "yinling_outbox_dead_lettered_total", "Outbox records moved to the dead letters", ["service", "topic"],
     registry=None))
+RELAY_FAILURES = _family(_Counter(
+    "yinling_relay_failures_total",
+    "Relay passes that failed (broker or database unavailable) and are retried", ["service"],
+    registry=None))
+CONSUMER_LAG = _family(_Gauge(
+    "yinling_consumer_lag",
+    "Records on the consumed topics not yet committed by this process's consumer group member",
+    ["service", "topic"], registry=None))
+INDICATOR_LAST_UPDATE = _family(_Gauge(
+    "yinling_indicator_last_update_timestamp_seconds",
+    "Unix time at which the worker last applied source events to the indicators (0: none yet)",
+    registry=None))
 INGEST_ROWS_REFUSED = _family(_Counter(
     "yinling_ingest_rows_refused_total", "Ingested rows the owning service refused for good", ["code"],
     registry=None))
@@ -118,8 +130,9 @@ GRPC_SECONDS = _family(_Histogram(
 # What each kind of component exports, declared when it starts.
 GRPC_SERVER = (GRPC_REQUESTS, GRPC_SECONDS)
 OUTBOX_RELAY = (EVENTS_PUBLISHED, OUTBOX_BACKLOG, OUTBOX_DEAD_LETTERS, OUTBOX_DEAD_LETTERED,
-                RELAY_PUBLISH_SECONDS)
-EVENT_CONSUMER = (EVENTS_CONSUMED, EVENTS_DUPLICATE, INDICATOR_UPDATE_SECONDS)
+                RELAY_PUBLISH_SECONDS, RELAY_FAILURES)
+EVENT_CONSUMER = (EVENTS_CONSUMED, EVENTS_DUPLICATE, INDICATOR_UPDATE_SECONDS, CONSUMER_LAG,
+                  INDICATOR_LAST_UPDATE)
 
 
 def expose(families: Iterable[MetricWrapperBase]) -> None:

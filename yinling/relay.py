@@ -16,7 +16,7 @@ from kafka import KafkaProducer
 from kafka.errors import KafkaError
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
-from tenacity import Retrying, retry_if_exception_type, wait_exponential
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
 from yinling import metrics
 from yinling.dead_letters import DeadLetter, dead_letter, describe, is_permanent, notice_headers
@@ -65,6 +65,9 @@ class OutboxRelay:
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> OutboxRelay:
         watch_outbox(self.service, self.sessions)
+        # Series at 0 from the start, so the first failure or publication counts in rate().
+        metrics.RELAY_FAILURES.labels(self.service)
+        metrics.RELAY_PUBLISH_SECONDS.labels(self.service)
         self._unhook = on_commit_of_events(self.sessions, self.wake)
         self._thread = threading.Thread(target=self.run, name=f"{self.service}-relay", daemon=True)
         self._thread.start()
@@ -91,8 +94,7 @@ class OutboxRelay:
             # quietly; what it cannot get past is logged on every attempt.
             retry=retry_if_exception_type(Exception),
             wait=wait_exponential(multiplier=0.2, max=5),
-            before_sleep=lambda rs: log.warning("%s relay: broker or database unavailable (%s); retrying",
-                                                self.service, rs.outcome and rs.outcome.exception()),
+            before_sleep=self._failed,
         )
         for attempt in retrying:
             with attempt:
@@ -103,6 +105,12 @@ class OutboxRelay:
                         self._wake.clear()
             if self._stop.is_set():
                 return
+
+    def _failed(self, state: RetryCallState) -> None:
+        """A pass that failed and is retried: logged and counted (alerts watch the rate)."""
+        metrics.RELAY_FAILURES.labels(self.service).inc()
+        log.warning("%s relay: broker or database unavailable (%s); retrying",
+                    self.service, state.outcome and state.outcome.exception())
 
     def publish_batch(self) -> int:
         """Publish up to BATCH rows in order; mark the acknowledged prefix. A row the broker

@@ -28,6 +28,7 @@ from typing import Any
 
 import faust
 
+from services.indicators.consumer_lag import lag_by_topic
 from yinling import metrics
 from yinling.config import Settings
 from yinling.envelope import Envelope
@@ -39,6 +40,7 @@ SERVICE = "indicators"
 BATCH_MAX = 500
 BATCH_WITHIN_S = 0.05   # a batch waits at most this long for more events: freshness
 TICK_EVERY_S = 1.0   # the day's change, and work another worker left queued or dirty
+LAG_EVERY_S = 5.0    # consumer lag measured (Prometheus scrapes every 15 s)
 
 
 def broker_urls(bootstrap: str) -> list[str]:
@@ -65,6 +67,17 @@ def observe(envelopes: list[Envelope], topic: str) -> None:
     for env in envelopes:
         metrics.EVENTS_CONSUMED.labels(SERVICE, topic, env.type).inc()
         metrics.INDICATOR_UPDATE_SECONDS.observe(max(0.0, (now - env.time).total_seconds()))
+    metrics.INDICATOR_LAST_UPDATE.set(now.timestamp())
+
+
+def measure_lag(consumer: Any) -> None:
+    """The lag gauges from Faust's consumer: its assignment, the high watermarks of its
+    fetches and the offsets it committed for the group (Faust keeps no public accessor)."""
+    committed = consumer._committed_offset
+    lags = lag_by_topic([spec.name for spec in SOURCE_TOPICS], consumer.assignment(),
+                        consumer.highwater, lambda tp: committed.get(tp))
+    for topic, lag in lags.items():
+        metrics.CONSUMER_LAG.labels(SERVICE, topic).set(lag)
 
 
 def create_app(settings: Settings, bootstrap: str, apply_batch: Callable[[list[Envelope], str], int],
@@ -96,6 +109,10 @@ def create_app(settings: Settings, bootstrap: str, apply_batch: Callable[[list[E
         topic = app.topic(spec.name, key_type=bytes, value_type=bytes,
                           key_serializer="raw", value_serializer="raw")
         app.agent(topic, name=f"consume-{spec.name}")(_consumer(spec.name, in_db_thread, apply_batch))
+
+    @app.timer(LAG_EVERY_S)
+    async def consumer_lag() -> None:
+        measure_lag(app.consumer)
 
     @app.timer(TICK_EVERY_S)
     async def expire_with_time() -> None:

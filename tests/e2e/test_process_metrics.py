@@ -15,11 +15,12 @@ from pathlib import Path
 import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
-from platform_process import free_ports, port_env_name
+from platform_process import free_ports, metric_samples, port_env_name
 from prometheus_client.parser import text_string_to_metric_families
 
 from promtool import check_metrics
 from yinling.auth import bearer
+from yinling.topics import SOURCE_TOPICS
 from yinling.v1 import platforms_pb2 as pb
 from yinling.v1.platforms_pb2_grpc import PlatformRegistryStub
 
@@ -117,6 +118,20 @@ def test_the_worker_exports_consumer_and_relay_families_and_no_grpc(after_one_ev
     assert {"yinling_events_consumed", "yinling_indicator_update_latency_seconds",
             "yinling_outbox_backlog"} <= exported
     assert not exported & GRPC
+
+
+def test_the_worker_reports_its_lag_per_source_topic_and_when_it_last_updated(
+        after_one_event: dict[str, int]):
+    def lags() -> dict[str, float]:
+        samples = metric_samples(scrape(after_one_event, "indicators-worker"), "yinling_consumer_lag")
+        return {labels["topic"]: value for labels, value in samples}
+
+    # The registration's event consumed and committed: nothing waits on any source topic.
+    wait_for("the worker's lag back to 0 on every source topic",
+             lambda: lags() == {spec.name: 0.0 for spec in SOURCE_TOPICS}, timeout_s=30)
+    [(_, updated)] = metric_samples(scrape(after_one_event, "indicators-worker"),
+                                    "yinling_indicator_last_update_timestamp_seconds")
+    assert time.time() - 300 < updated <= time.time()
 
 
 @pytest.mark.parametrize("process", sorted(COMMANDS))
