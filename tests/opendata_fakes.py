@@ -99,6 +99,10 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
         return ipb.ListIndicatorChangesResponse(
             changes=rows, next_cursor=rows[-1].cursor if rows else request.after_cursor)
 
+    def LatestChange(self, request, context):  # noqa: N802
+        cursor, recorded_at = LATEST
+        return ipb.LatestChangeResponse(cursor=cursor, recorded_at=recorded_at)
+
 
 # The change log: cursors increase with gaps (other plans' changes), as the real log's may.
 CHANGES = [
@@ -111,6 +115,10 @@ CHANGES = [
         (8, "high_tech_enterprises", CITY, "now", "2024-07-01", "1049"),
         (12, "provincial_platforms", CITY, "2024-12-31", "2024-12-31", "614"),
     )]
+
+
+# The newest change (cursor, when recorded); a test may move it on, as a new change would.
+LATEST: list = [CHANGES[-1].cursor, "2024-12-31T16:30:00.123456Z"]
 
 
 class Platforms(platforms_pb2_grpc.PlatformRegistryServicer):

@@ -9,6 +9,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from services.opendata import catalog, datapackage, page, params
 from services.opendata.backends import Backends
+from services.opendata.catalog_routes import add_catalog_routes
 from services.opendata.changes import add_change_routes
 from services.opendata.errors import FeedError, feed_error_handler
 from services.opendata.formatting import (
@@ -92,10 +93,6 @@ def create_app(settings: Settings) -> FastAPI:
             return Response(body, status_code=status, media_type=HTML)
         return conditional(request, body, HTML)
 
-    @app.get("/catalog.json")
-    def dcat(request: Request) -> Response:
-        return json_response(request, catalog.dcat_catalog(base(request)))
-
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -158,4 +155,5 @@ def create_app(settings: Settings) -> FastAPI:
         return conditional(request, to_csv(rows, PLATFORM_COLUMNS), CSV, "platforms.csv")
 
     add_change_routes(app, backends, base)
+    add_catalog_routes(app, backends, base, settings.opendata_contact)
     return app
