@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import uvicorn
@@ -68,9 +69,13 @@ def indicator_value(indicator_id: str, territory: str, as_of: str) -> ipb.Indica
 
 class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
     def List(self, request, context):  # noqa: N802
+        """Computed at the time of the request, as the real service's values are."""
         territories = [request.territory] if request.territory else [CITY, "440703"]
-        return ipb.ListIndicatorsResponse(values=[
-            indicator_value(i, t, request.as_of) for t in territories for i in INDICATORS])
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        values = [indicator_value(i, t, request.as_of) for t in territories for i in INDICATORS]
+        for v in values:
+            v.computed_at = now
+        return ipb.ListIndicatorsResponse(values=values)
 
     def Get(self, request, context):  # noqa: N802
         if request.indicator_id not in INDICATORS:
