@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.opendata import catalog, datapackage, page, params
+from services.opendata import catalog, datapackage, page, params, serving
 from services.opendata.backends import Backends
 from services.opendata.catalog_routes import add_catalog_routes
 from services.opendata.changes import add_change_routes
@@ -44,6 +44,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Yinling open data", version="1", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
+    serving.install(app, settings.opendata_rate_limit)
     metrics = FeedMetrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_exception_handler(FeedError, feed_error_handler)

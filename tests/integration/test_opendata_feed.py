@@ -180,7 +180,7 @@ def test_a_backend_that_is_down_gives_503(settings):
 def test_a_browser_gets_the_indicator_page_and_json_clients_the_index(feed):
     page = feed.get("/", params={"territory": "440704"}, headers={"Accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert page.headers["vary"] == "Accept"
+    assert "Accept" in page.headers["vary"]
     dom = PageDom(page.text)
     assert dom.selected("territory") == ["440704"]
     assert len(dom.body_rows()) == len(INDICATORS)
