@@ -70,7 +70,7 @@ def _period(g: Graph) -> BNode:
 
 def _vocabulary(g: Graph) -> None:
     """The classes DCAT-AP 3 expects of each controlled term's IRI."""
-    _typed(g, URIRef(LICENCE), DCTERMS.LicenseDocument)
+    _typed(g, LICENCE, DCTERMS.LicenseDocument)
     _typed(g, PUBLIC, DCTERMS.RightsStatement)
     _typed(g, CONTINUOUS, DCTERMS.Frequency)
     for language in LANGUAGES:
@@ -84,7 +84,7 @@ def _vocabulary(g: Graph) -> None:
 
 
 def _distribution(g: Graph, node: URIRef, url: str, media_type: str, file_type: str,
-                  title: str) -> URIRef:
+                  titles: list[Literal]) -> URIRef:
     _typed(g, node, DCAT.Distribution)
     # The profile's shapes ask the URL to be typed rdfs:Resource (true of every IRI, but
     # stated so that a validator without RDFS inference sees it too).
@@ -96,7 +96,8 @@ def _distribution(g: Graph, node: URIRef, url: str, media_type: str, file_type: 
     fmt = _typed(g, URIRef(f"{EU}file-type/{file_type}"), DCTERMS.MediaTypeOrExtent)
     g.add((node, DCTERMS["format"], fmt))
     g.add((node, DCTERMS.license, LICENCE))
-    g.add((node, DCTERMS.title, Literal(title, lang="en")))
+    for title in titles:
+        g.add((node, DCTERMS.title, title))
     return node
 
 
@@ -142,9 +143,10 @@ def graph(base: str, indicator_ids: Sequence[str] = ()) -> Graph:
             g.add((dataset, DCTERMS.language, language))
         for n, (suffix, url, (media_type, file_type)) in enumerate(files(base, d, indicator_ids)):
             node = URIRef(f"{base}/catalog#{ident}-{n + 1}")
-            title = f"{d['title_en']}{suffix} ({file_type})"
+            titles = _both(f"{d['title_zh']}{suffix}（{file_type}）",
+                           f"{d['title_en']}{suffix} ({file_type})")
             g.add((dataset, DCAT.distribution,
-                   _distribution(g, node, url, media_type, file_type, title)))
+                   _distribution(g, node, url, media_type, file_type, titles)))
     return g
 
 

@@ -79,6 +79,8 @@ def test_datasets_have_iris_no_templates_and_titles_in_both_languages(feed):
         assert "{" not in str(d)
         for p in (DCTERMS.title, DCTERMS.description):
             assert {o.language for o in g.objects(d, p)} == {"zh", "en"}, (d, p)
+    for distribution in g.objects(predicate=DCAT.distribution):
+        assert {o.language for o in g.objects(distribution, DCTERMS.title)} == {"zh", "en"}
     urls = {str(u) for u in g.objects(predicate=DCAT.downloadURL)}
     assert not [u for u in urls if "{" in u]
     history = {u for u in urls if "/history" in u}
