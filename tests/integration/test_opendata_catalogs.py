@@ -14,12 +14,15 @@ import pyshacl
 import pytest
 from jsonschema import Draft4Validator, FormatChecker
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import DCAT, DCTERMS
+from rdflib.namespace import Namespace
 from referencing import Registry
 from referencing.jsonschema import DRAFT4
 
 from opendata_fakes import INDICATORS, backend_settings, running_feed
 
+# Plain namespaces: pytest probes module attributes, which rdflib's closed DCAT would warn on.
+DCAT = Namespace("http://www.w3.org/ns/dcat#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
 DATA = Path(__file__).parent.parent / "data"
 FEEDS = {"indicators", "platforms", "indicator-changes", "indicator-history"}
 
