@@ -11,6 +11,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import uvicorn
@@ -68,9 +69,13 @@ def indicator_value(indicator_id: str, territory: str, as_of: str) -> ipb.Indica
 
 class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
     def List(self, request, context):  # noqa: N802
+        """Computed at the time of the request, as the real service's values are."""
         territories = [request.territory] if request.territory else [CITY, "440703"]
-        return ipb.ListIndicatorsResponse(values=[
-            indicator_value(i, t, request.as_of) for t in territories for i in INDICATORS])
+        now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+        values = [indicator_value(i, t, request.as_of) for t in territories for i in INDICATORS]
+        for v in values:
+            v.computed_at = now
+        return ipb.ListIndicatorsResponse(values=values)
 
     def Get(self, request, context):  # noqa: N802
         if request.indicator_id not in INDICATORS:
@@ -99,6 +104,10 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
         return ipb.ListIndicatorChangesResponse(
             changes=rows, next_cursor=rows[-1].cursor if rows else request.after_cursor)
 
+    def LatestChange(self, request, context):  # noqa: N802
+        cursor, recorded_at = LATEST
+        return ipb.LatestChangeResponse(cursor=cursor, recorded_at=recorded_at)
+
 
 # The change log: cursors increase with gaps (other plans' changes), as the real log's may.
 CHANGES = [
@@ -111,6 +120,10 @@ CHANGES = [
         (8, "high_tech_enterprises", CITY, "now", "2024-07-01", "1049"),
         (12, "provincial_platforms", CITY, "2024-12-31", "2024-12-31", "614"),
     )]
+
+
+# The newest change (cursor, when recorded); a test may move it on, as a new change would.
+LATEST: list = [CHANGES[-1].cursor, "2024-12-31T16:30:00.123456Z"]
 
 
 class Platforms(platforms_pb2_grpc.PlatformRegistryServicer):

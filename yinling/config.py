@@ -52,6 +52,12 @@ class Settings:
     # Kafka consumer-group session timeout; the dev broker joins after half of it.
     session_timeout_s: float = 6.0
     time_zone: str = "Asia/Shanghai"
+    # Requests per client of the open-data feed, as the `limits` library writes them
+    # ("6000/minute", "20/second;1200/minute"); empty: no limit.
+    opendata_rate_limit: str = "6000/minute"
+    # The feed's contact for data.json (a mailto: address); the default is a placeholder
+    # that a deployment replaces with the publisher's real address.
+    opendata_contact: str = "mailto:opendata@example.invalid"
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -71,6 +77,8 @@ class Settings:
             topic_replication=int(_env("TOPIC_REPLICATION", "1") or 1),
             session_timeout_s=float(_env("SESSION_TIMEOUT_S", "6") or 6),
             time_zone=_env("TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai",
+            opendata_rate_limit=os.environ.get("YINLING_OPENDATA_RATE_LIMIT", "6000/minute"),
+            opendata_contact=_env("OPENDATA_CONTACT", "mailto:opendata@example.invalid") or "",
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -145,7 +145,7 @@ def print_urls(settings: Settings, bootstrap: str) -> None:
 Yinling is up.
   open-data feed     {feed}/            (indicators: {feed}/api/v1/indicators , CSV: {feed}/api/v1/indicators.csv)
   platforms feed     {feed}/api/v1/platforms
-  catalog            {feed}/catalog.json
+  catalogs           {feed}/catalog (DCAT-AP 3: .jsonld, .ttl)  {feed}/data.json  {feed}/resource-catalog.json
   gRPC (reflection)  platforms {settings.address('platforms.grpc')}  enterprises {settings.address('enterprises.grpc')}
                      talent {settings.address('talent.grpc')}  finance {settings.address('finance.grpc')}
                      ingest {settings.address('ingest.grpc')}  indicators {settings.address('indicators.grpc')}

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator, Sequence
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any, Protocol
 
 import grpc
 
 from yinling.dates import parse_date
+from yinling.envelope import format_time
 from yinling.errors import ValidationError
 from yinling.grpc_server import ServiceBinding
 from yinling.plan import Plan, active_plan
@@ -33,6 +34,7 @@ class IndicatorQueries(Protocol):
     def changes_after(self, cursor: int, indicator_ids: set[str], territories: set[str],
                       limit: int = 500) -> list[Any]: ...
     def latest_cursor(self) -> int: ...
+    def latest_change(self) -> tuple[int, datetime | None]: ...
 
 
 class IndicatorService(pb_grpc.IndicatorServiceServicer):
@@ -140,6 +142,12 @@ class IndicatorService(pb_grpc.IndicatorServiceServicer):
         return pb.ListIndicatorChangesResponse(
             changes=changes, next_cursor=changes[-1].cursor if changes else request.after_cursor)
 
+    def LatestChange(self, request: pb.LatestChangeRequest,
+                     context: grpc.ServicerContext) -> pb.LatestChangeResponse:
+        cursor, recorded_at = self.engine.latest_change()
+        return pb.LatestChangeResponse(cursor=cursor,
+                                       recorded_at=_rfc3339(recorded_at))
+
 
 def binding(engine: IndicatorQueries, plans: list[Plan],
             stopping: threading.Event | None = None) -> ServiceBinding:
@@ -148,3 +156,10 @@ def binding(engine: IndicatorQueries, plans: list[Plan],
         add_to_server=pb_grpc.add_IndicatorServiceServicer_to_server,
         servicer=IndicatorService(engine, plans, stopping),
     )
+
+
+def _rfc3339(moment: datetime | None) -> str:
+    if moment is None:
+        return ""
+    # SQLite gives back the stored UTC time without its zone.
+    return format_time(moment if moment.tzinfo else moment.replace(tzinfo=UTC))

@@ -134,6 +134,13 @@ class Reader:
         with self._sessions() as s:
             return int(s.scalar(select(func.max(ChangeRow.cursor))) or 0)
 
+    def latest_change(self) -> tuple[int, datetime | None]:
+        """The newest change's cursor and when it was recorded; (0, None) before any."""
+        with self._sessions() as s:
+            row = s.execute(select(ChangeRow.cursor, ChangeRow.recorded_at)
+                            .order_by(ChangeRow.cursor.desc()).limit(1)).first()
+            return (int(row[0]), row[1]) if row else (0, None)
+
 
 def _changed(row: ChangeRow) -> pb.IndicatorChanged:
     return pb.IndicatorChanged(cursor=row.cursor, value=pb.IndicatorValue.FromString(row.payload),

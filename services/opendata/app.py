@@ -4,12 +4,14 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.opendata import catalog, datapackage, page, params
+from services.opendata import catalog, datapackage, page, params, serving
 from services.opendata.backends import Backends
+from services.opendata.catalog_routes import add_catalog_routes
 from services.opendata.changes import add_change_routes
+from services.opendata.conditional import NotModified, check, not_modified_handler
 from services.opendata.errors import FeedError, feed_error_handler
 from services.opendata.formatting import (
     HISTORY_COLUMNS,
@@ -42,12 +44,25 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="Yinling open data", version="1", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
+    serving.install(app, settings.opendata_rate_limit)
     metrics = FeedMetrics()
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_exception_handler(FeedError, feed_error_handler)
+    app.add_exception_handler(NotModified, not_modified_handler)
 
     def backends(request: Request) -> Backends:
         return request.app.state.backends  # type: ignore[no-any-return]
+
+    def indicators_version(request: Request) -> None:
+        """ETag and Last-Modified of the indicator routes from the change log (conditional.py)."""
+        latest = backends(request).latest_change()
+        route = getattr(request.scope.get("route"), "path", "")
+        daily = route in values_now and not request.query_params.get("as_of")
+        check(request, latest.cursor, latest.recorded_at, settings.time_zone, daily)
+
+    # Routes whose values are "now" unless ?as_of= is given.
+    values_now = {"/api/v1/indicators", "/api/v1/indicators.csv", "/api/v1/indicators/{indicator_id}"}
+    versioned = [Depends(indicators_version)]
 
     def base(request: Request) -> str:
         return str(request.base_url).rstrip("/")
@@ -92,10 +107,6 @@ def create_app(settings: Settings) -> FastAPI:
             return Response(body, status_code=status, media_type=HTML)
         return conditional(request, body, HTML)
 
-    @app.get("/catalog.json")
-    def dcat(request: Request) -> Response:
-        return json_response(request, catalog.dcat_catalog(base(request)))
-
     @app.get("/healthz")
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
@@ -108,18 +119,18 @@ def create_app(settings: Settings) -> FastAPI:
         values = backends(request).list_indicators(params.territory(territory), params.as_of(as_of))
         return [indicator_row(v) for v in values]
 
-    @app.get("/api/v1/indicators")
+    @app.get("/api/v1/indicators", dependencies=versioned)
     def indicators(request: Request, territory: str | None = None,
                    as_of: str | None = None) -> Response:
         return json_response(request, {"indicators": indicator_rows(request, territory, as_of)})
 
-    @app.get("/api/v1/indicators.csv")
+    @app.get("/api/v1/indicators.csv", dependencies=versioned)
     def indicators_csv(request: Request, territory: str | None = None,
                        as_of: str | None = None) -> Response:
         body = to_csv(indicator_rows(request, territory, as_of), INDICATOR_COLUMNS)
         return conditional(request, body, CSV, "indicators.csv")
 
-    @app.get("/api/v1/indicators/{indicator_id}")
+    @app.get("/api/v1/indicators/{indicator_id}", dependencies=versioned)
     def indicator(request: Request, indicator_id: str, territory: str | None = None,
                   as_of: str | None = None) -> Response:
         value = backends(request).get_indicator(
@@ -127,7 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
             params.as_of(as_of))
         return json_response(request, indicator_row(value))
 
-    @app.get("/api/v1/indicators/{indicator_id}/history")
+    @app.get("/api/v1/indicators/{indicator_id}/history", dependencies=versioned)
     def indicator_history(request: Request, indicator_id: str, territory: str | None = None,
                           series: str | None = None) -> Response:
         where = params.territory(territory) or CITY
@@ -157,5 +168,6 @@ def create_app(settings: Settings) -> FastAPI:
         rows = (platform_public(p) for p in every if is_public_platform(p))
         return conditional(request, to_csv(rows, PLATFORM_COLUMNS), CSV, "platforms.csv")
 
-    add_change_routes(app, backends, base)
+    add_change_routes(app, backends, base, versioned)
+    add_catalog_routes(app, backends, base, settings.opendata_contact)
     return app

@@ -49,6 +49,10 @@ class Backends:
         request = indicators_pb2.ListIndicatorsRequest(territory=territory, as_of=as_of)
         return list(self._call("indicators", self.indicators.List, request).values)
 
+    def latest_change(self) -> indicators_pb2.LatestChangeResponse:
+        return self._call("indicators", self.indicators.LatestChange,
+                          indicators_pb2.LatestChangeRequest())
+
     def get_indicator(self, indicator_id: str, territory: str, as_of: str) -> indicators_pb2.IndicatorValue:
         request = indicators_pb2.GetIndicatorRequest(indicator_id=indicator_id, territory=territory,
                                                      as_of=as_of)

@@ -6,8 +6,8 @@ page is empty, so polling it never misses or repeats a change.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Sequence
+from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Query, Request, Response
@@ -37,7 +37,8 @@ def next_link(base: str, path: str, after: int, limit: int, indicators: list[str
 
 
 def add_change_routes(app: FastAPI, backends: Callable[[Request], Backends],
-                      base: Callable[[Request], str]) -> None:
+                      base: Callable[[Request], str], versioned: Sequence[Any] = ()) -> None:
+    """`versioned`: the dependencies that give these routes their ETag and Last-Modified."""
     def changes_page(request: Request, path: str, after: str | None, limit: str | None,
                      indicator: list[str], territory: list[str]) -> tuple[list[dict], int, str]:
         cursor, size = params.cursor(after), params.limit(limit, CHANGES_MAX)
@@ -51,7 +52,7 @@ def add_change_routes(app: FastAPI, backends: Callable[[Request], Backends],
         response.headers["X-Next-Cursor"] = str(cursor)
         return response
 
-    @app.get(CHANGES_PATH)
+    @app.get(CHANGES_PATH, dependencies=list(versioned))
     def indicator_changes(request: Request, after: str | None = None, limit: str | None = None,
                           indicator: Many = [], territory: Many = []) -> Response:  # noqa: B006
         rows, cursor, link = changes_page(request, CHANGES_PATH, after, limit, indicator, territory)
@@ -59,7 +60,7 @@ def add_change_routes(app: FastAPI, backends: Callable[[Request], Backends],
                            "next_cursor": cursor, "next": link})
         return with_next(conditional(request, body, JSON), cursor, link)
 
-    @app.get(f"{CHANGES_PATH}.csv")
+    @app.get(f"{CHANGES_PATH}.csv", dependencies=list(versioned))
     def indicator_changes_csv(request: Request, after: str | None = None, limit: str | None = None,
                               indicator: Many = [], territory: Many = []) -> Response:  # noqa: B006
         path = f"{CHANGES_PATH}.csv"
@@ -67,7 +68,7 @@ def add_change_routes(app: FastAPI, backends: Callable[[Request], Backends],
         body = to_csv(rows, CHANGE_COLUMNS)
         return with_next(conditional(request, body, CSV, "indicator-changes.csv"), cursor, link)
 
-    @app.get("/api/v1/indicators/{indicator_id}/history.csv")
+    @app.get("/api/v1/indicators/{indicator_id}/history.csv", dependencies=list(versioned))
     def indicator_history_csv(request: Request, indicator_id: str, territory: str | None = None,
                               series: str | None = None) -> Response:
         points = backends(request).indicator_history(

@@ -1,6 +1,8 @@
 """Which representation a client asked for: browsers get HTML, everything else JSON."""
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 HTML = "text/html"
 JSON = "application/json"
 
@@ -30,3 +32,22 @@ def prefers_html(accept: str | None) -> bool:
     html = weights.get(HTML, 0.0)
     json = weights.get(JSON, 0.0)
     return html > 0 and html > json
+
+
+def best(accept: str | None, offered: Sequence[str]) -> str | None:
+    """The offered media type the client weighs most (ties: the first offered), None when it
+    accepts none of them; no Accept header accepts anything (RFC 9110 12.5.1)."""
+    if not accept or not accept.strip():
+        return offered[0] if offered else None
+    weights = _weights(accept)
+
+    def quality(media: str) -> float:
+        major = media.split("/")[0]
+        for key in (media, f"{major}/*", "*/*"):
+            if key in weights:
+                return weights[key]
+        return 0.0
+
+    scored = [(quality(m), -n, m) for n, m in enumerate(offered)]
+    q, _, media = max(scored)
+    return media if q > 0 else None

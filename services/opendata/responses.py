@@ -1,4 +1,6 @@
-"""Responses with conditional GET: an ETag from the body, 304 when the client has it."""
+"""Responses with conditional GET: 304 when the client has the representation. The
+validators are the data's version when the route has one (conditional.py), else an ETag
+from the body (the body then holds nothing that changes by itself)."""
 from __future__ import annotations
 
 import json
@@ -6,9 +8,9 @@ from typing import Any
 
 from fastapi import Request, Response
 
+from services.opendata.conditional import CACHE_CONTROL, is_fresh, version_for
 from services.opendata.formatting import etag_matches, etag_of
 
-CACHE_CONTROL = "public, max-age=30"
 JSON = "application/json"
 CSV = "text/csv; charset=utf-8"
 HTML = "text/html; charset=utf-8"
@@ -21,9 +23,14 @@ def json_bytes(payload: Any) -> bytes:
 
 def conditional(request: Request, body: bytes, media_type: str,
                 filename: str | None = None) -> Response:
-    etag = etag_of(body)
-    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
-    if etag_matches(request.headers.get("if-none-match"), etag):
+    version = version_for(request)
+    if version is not None:
+        headers, fresh = version.headers(), is_fresh(request, version)
+    else:
+        etag = etag_of(body)
+        headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
+        fresh = etag_matches(request.headers.get("if-none-match"), etag)
+    if fresh:
         return Response(status_code=304, headers=headers)
     if filename:
         headers["Content-Disposition"] = f'inline; filename="{filename}"'

@@ -96,3 +96,17 @@ def test_watch_refuses_an_unknown_indicator_naming_its_position(indicator_api) -
         next(iter(stub.Watch(pb.WatchIndicatorsRequest(indicator_ids=["tech_smes", "nope"]), timeout=10)))
     assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert field_of(caught.value) == "indicator_ids[1]"
+
+
+def test_latest_change_names_the_newest_cursor_and_when_it_was_recorded(indicator_api) -> None:  # type: ignore[no-untyped-def]
+    stub, engine = indicator_api
+    assert stub.LatestChange(pb.LatestChangeRequest()) == pb.LatestChangeResponse()
+    apply(engine, platform_event(accredited("plt-l1", "iur_centre", "440783", "municipal", "2023-02-01"),
+                                 "accredited"))
+    first = stub.LatestChange(pb.LatestChangeRequest())
+    assert first.cursor == engine.latest_cursor() > 0
+    assert first.recorded_at.endswith("Z") and first.recorded_at[:2] == "20"
+    apply(engine, platform_event(accredited("plt-l2", "iur_centre", "440783", "municipal", "2023-03-01"),
+                                 "accredited"))
+    second = stub.LatestChange(pb.LatestChangeRequest())
+    assert second.cursor > first.cursor and second.recorded_at >= first.recorded_at

@@ -134,15 +134,9 @@ def test_index_and_dcat_catalog_describe_every_feed(feed):
     urls = {d["id"]: (d["json"], d["csv"]) for d in index["datasets"]}
     assert urls["indicator-changes"][1].endswith("/api/v1/indicator-changes.csv")
     assert urls["indicator-history"][1].endswith("/api/v1/indicators/{indicator_id}/history.csv")
-    catalog = feed.get("/catalog.json").json()
-    assert catalog["@type"] == "dcat:Catalog"
-    datasets = catalog["dcat:dataset"]
-    assert {d["dct:identifier"] for d in datasets} == FEEDS
-    assert {d["@type"] for d in datasets} == {"dcat:Dataset"}
-    media = {x["dcat:mediaType"] for d in datasets for x in d["dcat:distribution"]}
-    assert media == {"application/json", "text/csv"}
-    assert "江门市科学技术局" in repr(catalog["dct:publisher"])
-    assert catalog["dct:license"].startswith("https://creativecommons.org/")
+    assert index["catalogs"]["dcat_ap_turtle"].endswith("/catalog.ttl")
+    catalog = feed.get(index["catalog"])   # the DCAT-AP catalogue: tests/.../test_opendata_catalogs.py
+    assert catalog.status_code == 200 and "dcat:Catalog" in catalog.text
 
 
 def test_metrics_count_requests_by_route_template_not_raw_path(feed):
@@ -186,7 +180,7 @@ def test_a_backend_that_is_down_gives_503(settings):
 def test_a_browser_gets_the_indicator_page_and_json_clients_the_index(feed):
     page = feed.get("/", params={"territory": "440704"}, headers={"Accept": "text/html"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
-    assert page.headers["vary"] == "Accept"
+    assert "Accept" in page.headers["vary"]
     dom = PageDom(page.text)
     assert dom.selected("territory") == ["440704"]
     assert len(dom.body_rows()) == len(INDICATORS)
