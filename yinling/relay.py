@@ -14,6 +14,7 @@ from typing import Protocol
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaError
+from kafka.producer.future import RecordMetadata
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
@@ -61,6 +62,7 @@ class OutboxRelay:
         self._thread: threading.Thread | None = None
         self._producer: KafkaProducer | None = None
         self._unhook: Callable[[], None] = lambda: None
+        self._highest: dict[tuple[str, int], int] = {}   # last acknowledged offset per partition
 
     # -- lifecycle ---------------------------------------------------------
     def start(self) -> OutboxRelay:
@@ -129,9 +131,12 @@ class OutboxRelay:
         acked: list[OutboxRecord] = []
         refused: list[tuple[OutboxRecord, Exception]] = []
         failed: tuple[OutboxRecord, Exception] | None = None
+        went_back: set[str] = set()
         for row, future in zip(rows, futures, strict=True):
             try:
-                future.get(timeout=0)
+                sent: RecordMetadata = future.get(timeout=0)
+                if self._log_went_back(sent.topic, sent.partition, sent.offset):
+                    went_back.add(sent.topic)
             except Exception as exc:  # noqa: BLE001 - stop at the first failure to keep order
                 if isinstance(future, Refused) and future.permanent:
                     refused.append((row, exc))  # never sent: the order of the rest holds
@@ -140,6 +145,8 @@ class OutboxRelay:
                 break
             acked.append(row)
         self._mark_published(acked)
+        if went_back:
+            self._publish_again(went_back)
         for poison, why in refused:
             self._dead_letter(poison, describe(why))
         handled = len(acked) + len(refused)
@@ -167,7 +174,7 @@ class OutboxRelay:
         future = self._send(producer, row)
         producer.flush(timeout=30)
         try:
-            future.get(timeout=0)
+            sent: RecordMetadata = future.get(timeout=0)
         except Exception as exc:  # noqa: BLE001 - classified below
             self._reset_producer()
             if not (future.permanent if isinstance(future, Refused) else is_permanent(exc)):
@@ -175,6 +182,8 @@ class OutboxRelay:
             self._dead_letter(row, describe(exc))
             return
         self._mark_published([row])
+        if self._log_went_back(sent.topic, sent.partition, sent.offset):
+            self._publish_again({sent.topic})
 
     def _dead_letter(self, row: OutboxRecord, reason: str) -> None:
         log.error("%s relay: the broker refuses event %s (%s, outbox row %s) for good: %s; "
@@ -217,6 +226,23 @@ class OutboxRelay:
                 max(0.0, (now - commit_time).total_seconds()))
 
     # -- broker state ------------------------------------------------------
+    def _log_went_back(self, topic: str, partition: int, offset: int) -> bool:
+        """An acknowledged offset below one acknowledged before: the broker's log of that
+        partition started again (a restarted embedded broker, a topic deleted and made again)."""
+        before = self._highest.get((topic, partition), -1)
+        self._highest[(topic, partition)] = offset
+        return offset < before
+
+    def _publish_again(self, topics: set[str]) -> None:
+        """Every event of those topics again, from the outbox (the record); subscribers
+        dedupe by ce_id, so what the new log already holds is harmless twice."""
+        log.warning("%s relay: the broker's log of %s started again; publishing every event "
+                    "of it again", self.service, sorted(topics))
+        with self.sessions.begin() as session:
+            session.execute(update(OutboxRecord).where(OutboxRecord.topic.in_(topics))
+                            .values(published_at=None))
+        self._highest = {k: v for k, v in self._highest.items() if k[0] not in topics}
+
     def _republish_what_the_broker_lost(self) -> None:
         """A broker that lost its topics (the embedded one keeps nothing across a restart)
         gets every event again from the outbox, which is the record."""

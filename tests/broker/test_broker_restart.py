@@ -106,6 +106,41 @@ def test_relay_publishes_every_event_again_after_a_broker_restart(
     engine.dispose()
 
 
+def test_a_running_relay_publishes_every_event_again_when_the_broker_restarts_under_it(
+        own_broker, topic_name, tmp_path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'outbox.db'}")
+    create_schema(engine, [])
+    sessions = make_sessionmaker(engine)
+    spec = TopicSpec(topic_name, "aggregate id", "restart", partitions=1)
+    ensure_topics(own_broker.bootstrap, [spec])
+
+    def stage(n: int) -> None:
+        with sessions.begin() as session:
+            record_event(session, topic=topic_name, key="aggregate-1", ce_type="test.happened.v1",
+                         source="/conformance", subject="aggregate-1",
+                         payload=StringValue(value=f"event {n}"), sequence=n + 1)
+
+    def unpublished() -> int:
+        with sessions() as session:
+            return backlog(session)
+
+    relay = OutboxRelay("conformance", sessions, own_broker.bootstrap, poll_interval_s=0.1).start()
+    try:
+        for n in range(5):
+            stage(n)
+        assert wait_for(lambda: unpublished() == 0)
+        restart(own_broker)
+        ensure_topics(own_broker.bootstrap, [spec])   # as the supervisor does for a new broker
+        stage(5)   # the next write shows the relay that the log started again
+        with sessions() as session:
+            staged = list(session.scalars(select(OutboxRecord.event_id).order_by(OutboxRecord.id)))
+        assert wait_for(lambda: unpublished() == 0 and set(ce_ids(own_broker.bootstrap, topic_name, 7)) ==
+                        set(staged), 30)
+    finally:
+        relay.stop()
+    engine.dispose()
+
+
 def test_delete_records_moves_the_log_start(request, broker, kafka_flavour, expected,
                                             topic_name) -> None:
     # On Tansu the handler panics: never send this to the shared broker.
