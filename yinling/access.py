@@ -60,7 +60,7 @@ def touched_districts(request: Message, lookups: Mapping[str, DistrictLookup],
     for descriptor, value in request.ListFields():
         name = descriptor.name
         if descriptor.message_type is not None:
-            children = value if descriptor.label == descriptor.LABEL_REPEATED else [value]
+            children = [value] if isinstance(value, Message) else list(value)
             for child in children:
                 found |= touched_districts(child, lookups, session)
         elif name in DISTRICT_FIELDS and isinstance(value, str) and value:
@@ -76,14 +76,18 @@ class AccessControl:
         self.authenticator = authenticator
         self.sessions = sessions
 
-    def admit(self, method: str, rule: Rule | None, policy: Policy | None, request: Message,
-              header: str) -> Caller:
-        """The caller of `method`, or Unauthenticated / Forbidden naming why not."""
-        caller = self.authenticator.authenticate(header)
+    def authenticate(self, header: str) -> Caller:
+        """Who is calling (anonymous without a header), or Unauthenticated naming why not."""
+        return self.authenticator.authenticate(header)
+
+    def authorise(self, method: str, rule: Rule | None, policy: Policy | None, request: Message,
+                  caller: Caller) -> None:
+        """Whether `caller` may call `method` with `request`: Unauthenticated / Forbidden naming
+        why not."""
         if rule is None:
             raise Forbidden(f"{method} has no access rule; nobody may call it")
         if rule.scope is None:
-            return caller
+            return
         if caller is ANONYMOUS:
             raise Unauthenticated(f"a bearer token with the scope {rule.scope!r} is required",
                                   agency=ANONYMOUS.actor)
@@ -91,7 +95,6 @@ class AccessControl:
             raise Forbidden(f"token {caller.token_id} ({caller.actor}) lacks the scope {rule.scope!r}")
         if rule.write and caller.districts:
             self._within_districts(method, rule, policy, request, caller)
-        return caller
 
     def _within_districts(self, method: str, rule: Rule, policy: Policy | None, request: Message,
                           caller: Caller) -> None:

@@ -144,11 +144,12 @@ class DomainInterceptor(grpc.ServerInterceptor):
         rule, policy = self._rule(path)
         header = dict(context.invocation_metadata() or ()).get("authorization", "")
         try:
-            caller = self.access.admit(path, rule, policy, request, header)
+            caller = self.access.authenticate(header)
         except Unauthenticated as exc:
             attempt.token_id, attempt.agency = exc.token_id, exc.agency
             raise
         attempt.token_id, attempt.agency = caller.token_id, caller.actor
+        self.access.authorise(path, rule, policy, request, caller)
         return caller, rule
 
     def _audited(self, rule: Rule | None, attempt: Attempt, exc: BaseException | None) -> None:
