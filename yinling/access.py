@@ -80,7 +80,7 @@ class AccessControl:
         """Who is calling (anonymous without a header), or Unauthenticated naming why not."""
         return self.authenticator.authenticate(header)
 
-    def authorise(self, method: str, rule: Rule | None, policy: Policy | None, request: Message,
+    def authorise(self, method: str, rule: Rule | None, policy: Policy | None, request: Message | None,
                   caller: Caller) -> None:
         """Whether `caller` may call `method` with `request`: Unauthenticated / Forbidden naming
         why not."""
@@ -96,10 +96,10 @@ class AccessControl:
         if rule.write and caller.districts:
             self._within_districts(method, rule, policy, request, caller)
 
-    def _within_districts(self, method: str, rule: Rule, policy: Policy | None, request: Message,
+    def _within_districts(self, method: str, rule: Rule, policy: Policy | None, request: Message | None,
                           caller: Caller) -> None:
         allowed = ", ".join(sorted(caller.districts))
-        if rule.city_wide:
+        if rule.city_wide or request is None:
             raise Forbidden(f"token {caller.token_id} is limited to district {allowed}; "
                             f"{method} may touch any district and needs a city-wide token")
         lookups = policy.lookups if policy else {}
