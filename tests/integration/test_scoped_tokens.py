@@ -12,7 +12,10 @@ import grpc
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 from sqlalchemy import select
+from test_enterprises_service import new_code
 
+from services.enterprises.main import MODELS as ENTERPRISE_MODELS
+from services.enterprises.main import bindings as enterprise_bindings
 from services.platforms.main import MODELS, bindings
 from yinling.audit import AuditRecord
 from yinling.auth import bearer
@@ -22,8 +25,10 @@ from yinling.db import make_engine
 from yinling.service import start_service
 from yinling.tokens import TokenStore
 from yinling.topics import AUDIT
+from yinling.v1 import enterprises_pb2 as ent
 from yinling.v1 import platforms_pb2 as pb
 from yinling.v1.audit_pb2 import AccessAudited
+from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryStub
 from yinling.v1.platforms_pb2_grpc import PlatformRegistryStub
 
 CACHE_S = 0.2
@@ -188,3 +193,29 @@ def audit_events(bootstrap: str, event_ids: set[str], timeout_s: float = 20.0) -
         return found
     finally:
         consumer.close()
+
+
+def test_a_district_token_may_not_move_an_enterprise_out_of_its_district(broker, database_url, monkeypatch):
+    runtime = start_service("enterprises", Settings(bootstrap_servers=broker.bootstrap), ENTERPRISE_MODELS,
+                            enterprise_bindings, grpc_port=free_port(), database_url=database_url,
+                            tokens_url=database_url)
+    store = TokenStore(make_engine(database_url), cache_s=0)
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{runtime.server.port}") as channel:
+            stub = EnterpriseRegistryStub(channel)
+            own = bearer(store.issue("蓬江区科技局", ["enterprises:write"], ["440703"], timedelta(days=1)).secret)
+            code = new_code()
+            stub.Register(ent.RegisterEnterpriseRequest(
+                credit_code=code, name="江门星河科技有限公司", district="440703",
+                industry_cluster="new_materials", registered_on="2019-04-01"), metadata=own, timeout=10)
+            move = ent.MoveEnterpriseRequest(credit_code=code, district="440704", moved_on="2023-05-01")
+            code_, details = refusal(lambda: stub.Move(move, metadata=own, timeout=10))
+            assert code_ is grpc.StatusCode.PERMISSION_DENIED and "touches district 440704" in details
+            moved = stub.Move(move, metadata=bearer("dev-steward"), timeout=10)  # a city-wide token may
+            assert moved.district == "440704"
+            # Now in another district, the enterprise is out of the district token's reach.
+            back = ent.MoveEnterpriseRequest(credit_code=code, district="440703", moved_on="2024-05-01")
+            assert "touches district 440704" in refusal(lambda: stub.Move(back, metadata=own, timeout=10))[1]
+    finally:
+        store.close()
+        runtime.stop()
