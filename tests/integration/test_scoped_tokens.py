@@ -22,6 +22,7 @@ from yinling.auth import bearer
 from yinling.broker import free_port
 from yinling.config import Settings
 from yinling.db import make_engine
+from yinling.outbox import OutboxRecord
 from yinling.service import start_service
 from yinling.tokens import TokenStore
 from yinling.topics import AUDIT
@@ -219,3 +220,23 @@ def test_a_district_token_may_not_move_an_enterprise_out_of_its_district(broker,
     finally:
         store.close()
         runtime.stop()
+
+
+def test_a_write_is_audited_once_in_its_transaction_and_a_refused_command_not_at_all(platforms):
+    runtime, store, stub = platforms
+    issued = store.issue("鹤山市科技局", ["platforms:write"], ["440784"], timedelta(days=1))
+    request = pb.RegisterPlatformRequest(
+        name=f"鹤山市新材料工程技术研究中心{uuid.uuid4().hex[:6]}", kind="engineering_technology_research_centre",
+        host_organisation="鹤山某新材料有限公司", district="440784", registered_on="2021-04-01",
+        request_id=str(uuid.uuid4()))
+    first = stub.Register(request, metadata=bearer(issued.secret), timeout=10)
+    again = stub.Register(request, metadata=bearer(issued.secret), timeout=10)  # a retry: same answer
+    assert again == first
+    invalid = pb.RegisterPlatformRequest(name="x", kind="no_such_kind", district="440784")
+    assert refusal(lambda: stub.Register(invalid, metadata=bearer(issued.secret)))[0] \
+        is grpc.StatusCode.INVALID_ARGUMENT
+    records = audited(runtime)
+    assert [(r.token_id, r.outcome) for r in records] == [(issued.info.id, "OK"), (issued.info.id, "OK")]
+    with runtime.sessions() as s:
+        audit_events_staged = s.scalars(select(OutboxRecord.event_id).where(OutboxRecord.topic == AUDIT.name)).all()
+    assert sorted(audit_events_staged) == sorted(r.event_id for r in records)
