@@ -97,9 +97,9 @@ ACCESS_CODES = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENI
 
 class DomainInterceptor(grpc.ServerInterceptor):
     """Counts API requests by method and code, and turns domain errors into gRPC statuses.
-    With access control: checks the caller against the method's rule before anything else
-    runs, serves the method as that caller (yinling.auth.current_caller), and audits every
-    write and every refusal."""
+    With access control: once the request parsed, checks the caller against the method's rule
+    (before the bounds and the servicer), serves the method as that caller
+    (yinling.auth.current_caller), and audits every write and every refusal."""
 
     def __init__(self, service: str, access: AccessControl | None = None,
                  policies: dict[str, Policy] | None = None, audit: AuditLog | None = None) -> None:
