@@ -31,11 +31,12 @@ class YinlingGroup(click.Group):
     clear line and exit code 1, not a traceback an operator has to read through."""
 
     def invoke(self, ctx: click.Context):  # type: ignore[no-untyped-def]
+        from yinling.errors import ValidationError
         from yinling.plan import PlanError
 
         try:
             return super().invoke(ctx)
-        except PlanError as exc:
+        except (PlanError, ValidationError) as exc:
             raise click.ClickException(str(exc)) from None
 
 
@@ -156,3 +157,97 @@ def dead_letters(settings: Settings, service: str, limit: int) -> None:
         notice = "notice published" if letter.announced else "no notice on the topic"
         click.echo(f"{letter.dead_lettered_at:%Y-%m-%d %H:%M:%S} {letter.event_id} {letter.ce_type} "
                    f"-> {letter.topic} ({len(letter.payload)} bytes, {notice}): {letter.reason}")
+
+
+@main.group()
+def token() -> None:
+    """Per-agency API tokens: issue, list, revoke (in the shared tokens database)."""
+
+
+def _token_store(settings: Settings):  # type: ignore[no-untyped-def]
+    from yinling.tokens import TokenStore, tokens_database_url
+
+    return TokenStore.at(tokens_database_url(settings.db_url), cache_s=0)
+
+
+@token.command("issue")
+@click.option("--agency", required=True, help="Who holds the token, e.g. 'Pengjiang S&T Bureau'.")
+@click.option("--scope", "scopes", multiple=True, required=True,
+              help="A scope such as platforms:write; repeat for several.")
+@click.option("--district", "districts", multiple=True,
+              help="Limit writes to this district (GB/T 2260 code); repeat for several; none: city-wide.")
+@click.option("--expires", default="90d", show_default=True, help="Lifetime: 90d, 12h, 30m.")
+@click.pass_obj
+def token_issue(settings: Settings, agency: str, scopes: tuple[str, ...], districts: tuple[str, ...],
+                expires: str) -> None:
+    """Issue a token; its secret is printed once and never stored."""
+    from yinling.auth import check_districts, check_scopes
+    from yinling.tokens import parse_lifetime
+
+    lifetime = parse_lifetime(expires)
+    store = _token_store(settings)
+    try:
+        issued = store.issue(agency, check_scopes(list(scopes)), check_districts(list(districts)), lifetime)
+    finally:
+        store.close()
+    info = issued.info
+    click.echo(f"token {info.id} for {info.agency}: {' '.join(sorted(info.scopes))}; "
+               f"districts {' '.join(sorted(info.districts)) or 'all (city-wide)'}; "
+               f"expires {info.expires_at:%Y-%m-%d %H:%M} UTC")
+    click.echo("secret (shown once, keep it safe; send it as 'authorization: Bearer <secret>'):")
+    click.echo(issued.secret)
+
+
+@token.command("list")
+@click.pass_obj
+def token_list(settings: Settings) -> None:
+    """Every token issued, with its state (never a secret)."""
+    from datetime import UTC, datetime
+
+    store = _token_store(settings)
+    try:
+        tokens = store.list()
+    finally:
+        store.close()
+    if not tokens:
+        click.echo("no tokens issued")
+    now = datetime.now(UTC)
+    for info in tokens:
+        click.echo(f"{info.id}  {info.state(now):8} {info.agency}  {' '.join(sorted(info.scopes))}  "
+                   f"districts={','.join(sorted(info.districts)) or 'all'}  "
+                   f"expires={info.expires_at:%Y-%m-%d %H:%M}")
+
+
+@token.command("revoke")
+@click.argument("token_id")
+@click.pass_obj
+def token_revoke(settings: Settings, token_id: str) -> None:
+    """Revoke a token: every service refuses it within YINLING_TOKEN_CACHE_S seconds, no restart."""
+    store = _token_store(settings)
+    try:
+        info = store.revoke(token_id)
+    finally:
+        store.close()
+    click.echo(f"token {info.id} ({info.agency}) revoked at {info.revoked_at:%Y-%m-%d %H:%M:%S} UTC")
+
+
+@main.command("audit")
+@click.argument("service", type=click.Choice(SERVICES))
+@click.option("--limit", default=50, show_default=True)
+@click.pass_obj
+def audit(settings: Settings, service: str, limit: int) -> None:
+    """The latest writes and refused attempts a service audited (who, what, when, where, outcome)."""
+    from yinling.audit import recent_audit
+    from yinling.db import make_engine, make_sessionmaker
+
+    engine = make_engine(settings.db_url(service))
+    try:
+        with make_sessionmaker(engine)() as session:
+            records = recent_audit(session, limit)
+    finally:
+        engine.dispose()
+    if not records:
+        click.echo(f"{service}: nothing audited")
+    for r in records:
+        click.echo(f"{r.at:%Y-%m-%d %H:%M:%S} {r.outcome:17} {r.token_id or '-'} ({r.agency}) "
+                   f"{r.method} from {r.peer}" + (f": {r.reason}" if r.reason else ""))

@@ -59,8 +59,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
-    """Create the given models' tables and the outbox and the command log: each service owns only its own tables.
+def create_schema(engine: Engine, models: Iterable[type[Base]], with_kernel_tables: bool = True) -> None:
+    """Create the given models' tables and (unless told not to) the kernel's: the outbox, its
+    dead letters, the command log and the audit log. Each service owns only its own tables.
 
     Processes that share a database (the indicators worker and API, several workers) start
     together and race to create the same tables: a loser's CREATE fails with "already exists".
@@ -69,16 +70,18 @@ def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
     for attempt in Retrying(retry=retry_if_exception_type(DBAPIError), stop=stop_after_attempt(10),
                             wait=wait_random(0.02, 0.2), reraise=True):
         with attempt:
-            _create_missing(engine, models)
+            _create_missing(engine, models, with_kernel_tables)
 
 
-def _create_missing(engine: Engine, models: list[type[Base]]) -> None:
+def _create_missing(engine: Engine, models: list[type[Base]], with_kernel_tables: bool) -> None:
+    from yinling.audit import AuditRecord
     from yinling.commands import CommandLog
     from yinling.dead_letters import DeadLetter
     from yinling.outbox import OutboxRecord
 
     # Declarative classes expose __table__ as a FromClause; ours are all plain Tables.
-    owned: list[type[Base]] = [*models, OutboxRecord, DeadLetter, CommandLog]
+    kernel: list[type[Base]] = [OutboxRecord, DeadLetter, CommandLog, AuditRecord]
+    owned: list[type[Base]] = [*models, *(kernel if with_kernel_tables else [])]
     tables = {cast(Table, m.__table__) for m in owned}
     Base.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))
     add_missing_columns(engine, tables)

@@ -39,12 +39,19 @@ class Conflict(RuntimeError):
 
 
 class Unauthenticated(PermissionError):
-    def __init__(self, reason: str = "a bearer token is required") -> None:
+    """No usable token. `token_id`/`agency` name the token when it is known (expired, revoked)."""
+
+    def __init__(self, reason: str = "a bearer token is required", token_id: str = "",
+                 agency: str = "unknown") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.token_id = token_id
+        self.agency = agency
 
 
 class Forbidden(PermissionError):
-    def __init__(self, role: str) -> None:
-        super().__init__(f"the caller lacks the role {role!r}")
-        self.role = role
+    """The caller is known but may not do this: the reason names the scope or district."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason

@@ -17,6 +17,9 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from sqlalchemy.exc import OperationalError
 
 from yinling import metrics, reflection
+from yinling.access import AccessControl, Policy, Rule
+from yinling.audit import Attempt, AuditLog
+from yinling.auth import ANONYMOUS, Caller, acting_as
 from yinling.bounds import check_request
 from yinling.errors import Conflict, Forbidden, NotFound, Unauthenticated, ValidationError
 
@@ -65,6 +68,7 @@ class ServiceBinding:
     full_name: str  # e.g. "yinling.v1.PlatformRegistry"
     add_to_server: Callable[[object, grpc.Server], None]
     servicer: object
+    policy: Policy | None = None  # who may call which method (yinling.access)
 
 
 def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str, str | None]:
@@ -88,34 +92,83 @@ def _status_of(exc: BaseException) -> tuple[grpc.StatusCode, str, str | None]:
 INFRASTRUCTURE_PREFIXES = ("/grpc.health.v1.Health/", "/grpc.reflection.")
 
 
-class DomainInterceptor(grpc.ServerInterceptor):
-    """Counts API requests by method and code, and turns domain errors into gRPC statuses."""
+ACCESS_CODES = (grpc.StatusCode.UNAUTHENTICATED, grpc.StatusCode.PERMISSION_DENIED)
 
-    def __init__(self, service: str) -> None:
+
+class DomainInterceptor(grpc.ServerInterceptor):
+    """Counts API requests by method and code, and turns domain errors into gRPC statuses.
+    With access control: once the request parsed, checks the caller against the method's rule
+    (before the bounds and the servicer), serves the method as that caller
+    (yinling.auth.current_caller), and audits every write and every refusal."""
+
+    def __init__(self, service: str, access: AccessControl | None = None,
+                 policies: dict[str, Policy] | None = None, audit: AuditLog | None = None) -> None:
         self.service = service
+        self.access = access
+        self.policies = policies or {}
+        self.audit = audit
 
     def intercept_service(self, continuation, handler_call_details):  # type: ignore[no-untyped-def]
         handler = continuation(handler_call_details)
         if handler is None or handler_call_details.method.startswith(INFRASTRUCTURE_PREFIXES):
             return handler
-        method = handler_call_details.method.rsplit("/", 1)[-1]
+        path = handler_call_details.method
+        method = path.rsplit("/", 1)[-1]
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(handler.unary_unary, method),
+                self._wrap_unary(handler.unary_unary, method, path),
                 request_deserializer=_lenient(handler.request_deserializer, method),
                 response_serializer=handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(handler.unary_stream, method),
+                self._wrap_stream(handler.unary_stream, method, path),
                 request_deserializer=_lenient(handler.request_deserializer, method),
                 response_serializer=handler.response_serializer)
         return handler
 
-    def _admit(self, request, method: str) -> None:  # type: ignore[no-untyped-def]
-        """Before the servicer: the request parsed, and every field within its bound."""
+    @staticmethod
+    def _parsed(request) -> None:  # type: ignore[no-untyped-def]
+        """First of all: bytes that are not the method's message are refused as such."""
         if isinstance(request, Malformed):
             raise ValidationError("request", request.reason)
-        check_request(request)
+
+    def _rule(self, path: str) -> tuple[Rule | None, Policy | None]:
+        service, _, method = path.lstrip("/").partition("/")
+        policy = self.policies.get(service)
+        return (policy.rules.get(method) if policy else None), policy
+
+    def _authorise(self, request, path: str, context, attempt: Attempt) -> tuple[Caller, Rule | None]:  # type: ignore[no-untyped-def]
+        """The caller, if the method's rule admits it; the attempt learns who it is."""
+        if self.access is None:
+            return ANONYMOUS, None
+        rule, policy = self._rule(path)
+        header = dict(context.invocation_metadata() or ()).get("authorization", "")
+        try:
+            caller = self.access.authenticate(header)
+        except Unauthenticated as exc:
+            attempt.token_id, attempt.agency = exc.token_id, exc.agency
+            raise
+        attempt.token_id, attempt.agency = caller.token_id, caller.actor
+        self.access.authorise(path, rule, policy, request, caller)
+        return caller, rule
+
+    def _audited(self, rule: Rule | None, attempt: Attempt, exc: BaseException | None) -> None:
+        """Every write and every refusal of access, into the audit log (never in the way of
+        the answer: a failure to audit is logged). A command refused for its contents
+        (INVALID_ARGUMENT, FAILED_PRECONDITION, ...) stores and publishes nothing at all."""
+        if self.audit is None:
+            return
+        code = _status_of(exc)[0] if exc is not None else grpc.StatusCode.OK
+        wrote = code is grpc.StatusCode.OK and rule is not None and rule.write
+        if not wrote and code not in ACCESS_CODES:
+            return  # a read, or a command refused for its contents: nothing changed, nothing to audit
+        try:
+            self.audit.finish(attempt, code.name, "" if exc is None else _bounded(str(exc)))
+        except Exception:  # noqa: BLE001 - the answer stands; operators see the log
+            log.exception("%s: could not audit %s (%s)", self.service, attempt.method, code.name)
+
+    def _attempt(self, path: str, context) -> Attempt:  # type: ignore[no-untyped-def]
+        return Attempt(token_id="", agency=ANONYMOUS.actor, method=path, peer=context.peer() or "")
 
     def _fail(self, context, exc: BaseException, method: str):  # type: ignore[no-untyped-def]
         code, message, field = _status_of(exc)
@@ -133,44 +186,81 @@ class DomainInterceptor(grpc.ServerInterceptor):
                                            (REASON_METADATA, reason)))
         context.abort(code, message)
 
-    def _wrap_unary(self, behaviour, method: str):  # type: ignore[no-untyped-def]
+    def _serve(self, behaviour, request, context, rule: Rule | None, caller: Caller,  # type: ignore[no-untyped-def]
+               attempt: Attempt):
+        if self.audit is not None and rule is not None and rule.write:
+            with acting_as(caller), self.audit.attempt(attempt):
+                return behaviour(request, context)
+        with acting_as(caller):
+            return behaviour(request, context)
+
+    def _wrap_unary(self, behaviour, method: str, path: str):  # type: ignore[no-untyped-def]
         def call(request, context):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
+            attempt, rule = self._attempt(path, context), None
             try:
-                self._admit(request, method)
-                response = behaviour(request, context)
+                self._parsed(request)
+                caller, rule = self._authorise(request, path, context, attempt)
+                check_request(request)  # every field within its bound
+                response = self._serve(behaviour, request, context, rule, caller, attempt)
             except DOMAIN_ERRORS as exc:
+                self._audited(rule, attempt, exc)
                 self._fail(context, exc, method)
             except grpc.RpcError:
                 raise
             except Exception as exc:  # noqa: BLE001 - mapped to INTERNAL, logged
                 if context.code() is not None:  # the handler aborted on purpose
                     raise
+                self._audited(rule, attempt, exc)
                 self._fail(context, exc, method)
+            self._audited(rule, attempt, None)
             metrics.GRPC_SECONDS.labels(self.service, method).observe(time.perf_counter() - started)
             metrics.GRPC_REQUESTS.labels(self.service, method, "OK").inc()
             return response
         return call
 
-    def _wrap_stream(self, behaviour, method: str):  # type: ignore[no-untyped-def]
+    def _wrap_stream(self, behaviour, method: str, path: str):  # type: ignore[no-untyped-def]
         def call(request, context):  # type: ignore[no-untyped-def]
+            attempt, rule = self._attempt(path, context), None
             try:
-                self._admit(request, method)
-                yield from behaviour(request, context)
+                self._parsed(request)
+                caller, rule = self._authorise(request, path, context, attempt)
+                check_request(request)  # every field within its bound
+                with acting_as(caller):
+                    yield from behaviour(request, context)
             except DOMAIN_ERRORS as exc:
+                self._audited(rule, attempt, exc)
                 self._fail(context, exc, method)
             metrics.GRPC_REQUESTS.labels(self.service, method, "OK").inc()
         return call
 
 
+def _policies(bindings: list[ServiceBinding]) -> dict[str, Policy]:
+    """Every method of every bound service has a rule, or the server does not start."""
+    policies = {}
+    for b in bindings:
+        methods = descriptor_pool.Default().FindServiceByName(b.full_name).methods
+        missing = sorted(m.name for m in methods if b.policy is None or m.name not in b.policy.rules)
+        if missing:
+            raise RuntimeError(f"{b.full_name}: no access rule for {', '.join(missing)}")
+        policies[b.full_name] = b.policy
+    return policies  # type: ignore[return-value]
+
+
 class GrpcServer:
+    """With `access`, every method is checked against its binding's policy (and without one,
+    the server refuses to start); without, every caller is anonymous (test doubles)."""
+
     def __init__(self, service: str, bindings: Iterable[ServiceBinding], address: str,
-                 max_workers: int = 16) -> None:
+                 max_workers: int = 16, access: AccessControl | None = None,
+                 audit: AuditLog | None = None) -> None:
         self.service = service
         self.bindings = list(bindings)
         self.address = address
+        policies = _policies(self.bindings) if access is not None else {}
+        interceptor = DomainInterceptor(service, access, policies, audit)
         self.server = grpc.server(futures.ThreadPoolExecutor(max_workers=max_workers),
-                                  interceptors=[DomainInterceptor(service)],
+                                  interceptors=[interceptor],
                                   options=[("grpc.max_receive_message_length", MAX_REQUEST_BYTES)])
         metrics.expose(metrics.GRPC_SERVER)
         self.health = health.HealthServicer()

@@ -10,12 +10,16 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
 from yinling import metrics
+from yinling.access import AccessControl
+from yinling.audit import AuditLog
+from yinling.auth import Authenticator
 from yinling.broker import ensure_topics
 from yinling.config import Settings
 from yinling.db import Base, create_schema, make_engine, make_sessionmaker
 from yinling.grpc_server import GrpcServer, ServiceBinding, run_until_signalled
 from yinling.metrics import serve_metrics
 from yinling.relay import OutboxRelay
+from yinling.tokens import TokenStore, tokens_database_url
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +31,14 @@ class ServiceRuntime:
     sessions: sessionmaker
     relay: OutboxRelay
     server: GrpcServer
+    tokens: TokenStore
+    audit: AuditLog
 
     def stop(self) -> None:
         self.server.stop()
         self.relay.stop()
+        self.audit.close()
+        self.tokens.close()
         self.engine.dispose()
 
 
@@ -45,9 +53,12 @@ def start_service(
     bindings: Callable[[sessionmaker, Callable[[], None]], list[ServiceBinding]],
     grpc_port: int | None = None,
     database_url: str | None = None,
+    tokens_url: str | None = None,
 ) -> ServiceRuntime:
     """Start a service: `bindings(sessions, on_commit)` builds its servicers, where on_commit
-    wakes the relay after a transaction that staged events."""
+    wakes the relay after a transaction that staged events. Callers are checked against the
+    token store (`tokens_url`, else YINLING_TOKENS_DATABASE_URL, else the `tokens` database of
+    the settings) and each binding's policy; writes and refusals go to the audit log."""
     engine = make_engine(database_url or settings.db_url(name))
     create_schema(engine, models)
     sessions = make_sessionmaker(engine)
@@ -56,11 +67,15 @@ def start_service(
                   replication=settings.topic_replication)
     metrics.expose(metrics.OUTBOX_RELAY)
     relay = OutboxRelay(name, sessions, bootstrap).start()
+    tokens = TokenStore.at(tokens_url or tokens_database_url(settings.db_url))
+    audit = AuditLog(name, sessions, relay.wake)
+    access = AccessControl(Authenticator(tokens), sessions)
     port = grpc_port if grpc_port is not None else settings.port(f"{name}.grpc")
-    server = GrpcServer(name, bindings(sessions, relay.wake), f"{settings.host}:{port}").start()
+    server = GrpcServer(name, bindings(sessions, relay.wake), f"{settings.host}:{port}",
+                        access=access, audit=audit).start()
     server.set_serving()
     log.info("%s serving gRPC on %s:%s", name, settings.host, server.port)
-    return ServiceRuntime(name, engine, sessions, relay, server)
+    return ServiceRuntime(name, engine, sessions, relay, server, tokens, audit)
 
 
 def serve_forever(name: str, settings: Settings, models: Iterable[type[Base]],

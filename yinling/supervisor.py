@@ -154,6 +154,7 @@ Yinling is up.
                      {feed}/metrics
   Kafka              {bootstrap}
   tokens (dev)       steward: dev-steward   personal data: dev-talent-officer
+                     per agency: yinling token issue --agency NAME --scope platforms:write [--district 440703]
   logs               {settings.data_dir.resolve() / 'logs'}
 Press Ctrl-C to stop everything.""", flush=True)
 

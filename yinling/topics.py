@@ -44,5 +44,11 @@ DEAD_LETTERS = TopicSpec(
     "service's outbox_dead_letters table)", partitions=1,
 )
 
+AUDIT = TopicSpec(
+    "yinling.audit.v1", "token id (\"anonymous\" without a token)",
+    "Access decisions: every write and every refused attempt (who, what, when, from where, "
+    "outcome); the record also stays in the service's audit_log table", partitions=1,
+)
+
 SOURCE_TOPICS = (PLATFORM_EVENTS, ENTERPRISE_EVENTS, STATISTICS_EVENTS, TALENT_EVENTS, FINANCE_EVENTS)
-ALL_TOPICS = (*SOURCE_TOPICS, INDICATOR_CHANGES, DEAD_LETTERS)
+ALL_TOPICS = (*SOURCE_TOPICS, INDICATOR_CHANGES, DEAD_LETTERS, AUDIT)

@@ -1,7 +1,7 @@
-"""gRPC face of the enterprise registry: commands need the steward role. Queries are open
-(enterprise records and regional statistics are public, not personal data), except an
-enterprise's annual statistics (revenue, R&D expenditure, employees): confidential, shown to
-stewards only and left out, with a `yinling-redacted: statistics` trailer, for anyone else."""
+"""gRPC face of the enterprise registry (who may call what: services.enterprises.access).
+Queries are open (enterprise records and regional statistics are public, not personal data),
+except an enterprise's annual statistics (revenue, R&D expenditure, employees): confidential,
+shown only with the `enterprises:statistics:read` scope and left out, with a `yinling-redacted: statistics` trailer, for anyone else."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -10,11 +10,12 @@ from typing import TypeAlias
 import grpc
 from sqlalchemy.orm import sessionmaker
 
+from services.enterprises.access import STATISTICS
 from services.enterprises.batch_api import EnterpriseBatches
 from services.enterprises.handlers import EnterpriseHandlers
 from services.enterprises.queries import EnterpriseQueries
 from services.enterprises.statistics_handlers import StatisticsHandlers
-from yinling.auth import REDACTED_METADATA, STEWARD, caller_of, require
+from yinling.auth import REDACTED_METADATA, current_caller
 from yinling.v1 import enterprises_pb2 as pb
 from yinling.v1.enterprises_pb2_grpc import EnterpriseRegistryServicer
 
@@ -29,25 +30,25 @@ class EnterpriseRegistry(EnterpriseRegistryServicer):
         self.batches = EnterpriseBatches(sessions, on_commit)
 
     def Register(self, request: pb.RegisterEnterpriseRequest, context: Ctx) -> pb.Enterprise:
-        return self.commands.register(request, require(context, STEWARD).actor)
+        return self.commands.register(request, current_caller().actor)
 
     def Move(self, request: pb.MoveEnterpriseRequest, context: Ctx) -> pb.Enterprise:
-        return self.commands.move(request, require(context, STEWARD).actor)
+        return self.commands.move(request, current_caller().actor)
 
     def GrantQualification(self, request: pb.GrantQualificationRequest, context: Ctx) -> pb.Enterprise:
-        return self.commands.grant(request, require(context, STEWARD).actor)
+        return self.commands.grant(request, current_caller().actor)
 
     def RenewQualification(self, request: pb.RenewQualificationRequest, context: Ctx) -> pb.Enterprise:
-        return self.commands.renew(request, require(context, STEWARD).actor)
+        return self.commands.renew(request, current_caller().actor)
 
     def RevokeQualification(self, request: pb.RevokeQualificationRequest, context: Ctx) -> pb.Enterprise:
-        return self.commands.revoke(request, require(context, STEWARD).actor)
+        return self.commands.revoke(request, current_caller().actor)
 
     def ReportAnnualStatistics(self, request: pb.ReportAnnualStatisticsRequest, context: Ctx) -> pb.Enterprise:
-        return self.commands.report_statistics(request, require(context, STEWARD).actor)
+        return self.commands.report_statistics(request, current_caller().actor)
 
     def Correct(self, request: pb.CorrectEnterpriseRequest, context: Ctx) -> pb.Enterprise:
-        return self.commands.correct(request, require(context, STEWARD).actor)
+        return self.commands.correct(request, current_caller().actor)
 
     def Get(self, request: pb.GetEnterpriseRequest, context: Ctx) -> pb.Enterprise:
         enterprise = self.queries.get(request.credit_code)
@@ -66,7 +67,7 @@ class EnterpriseRegistry(EnterpriseRegistryServicer):
 
     def ReportRegionalStatistic(self, request: pb.ReportRegionalStatisticRequest,
                                 context: Ctx) -> pb.RegionalStatistic:
-        return self.statistics.report(request, require(context, STEWARD).actor)
+        return self.statistics.report(request, current_caller().actor)
 
     def ListRegionalStatistics(self, request: pb.ListRegionalStatisticsRequest,
                                context: Ctx) -> pb.ListRegionalStatisticsResponse:
@@ -74,11 +75,11 @@ class EnterpriseRegistry(EnterpriseRegistryServicer):
 
     def ApplyCommands(self, request: pb.ApplyEnterpriseCommandsRequest,
                       context: Ctx) -> pb.ApplyEnterpriseCommandsResponse:
-        return self.batches.apply(request, require(context, STEWARD).actor)
+        return self.batches.apply(request, current_caller().actor)
 
 def _without_statistics(context: Ctx, enterprises: Iterable[pb.Enterprise]) -> None:
-    """Annual statistics are confidential: only a steward sees them."""
-    if caller_of(context).has(STEWARD):
+    """Annual statistics are confidential: shown only with the `enterprises:statistics:read` scope."""
+    if current_caller().may(STATISTICS):
         return
     for enterprise in enterprises:
         enterprise.ClearField("statistics")

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from services.enterprises.access import POLICY
 from services.enterprises.grpc_api import EnterpriseRegistry
 from services.enterprises.store import MODELS
 from yinling.config import Settings
@@ -17,7 +18,7 @@ NAME = "enterprises"
 
 def bindings(sessions: sessionmaker, on_commit: Callable[[], None]) -> list[ServiceBinding]:
     return [ServiceBinding("yinling.v1.EnterpriseRegistry", add_EnterpriseRegistryServicer_to_server,
-                           EnterpriseRegistry(sessions, on_commit))]
+                           EnterpriseRegistry(sessions, on_commit), POLICY)]
 
 
 def main(settings: Settings) -> None:

@@ -1,8 +1,8 @@
-"""gRPC FinanceRegistry. Commands need the steward role.
+"""gRPC FinanceRegistry (who may call what: services.finance.access).
 
 Confidentiality (chosen: redact, not refuse): per-enterprise amounts are commercially
 confidential, but that a loan or listing exists is not. So Get and List answer every
-caller; callers without the steward role get amount_fen = 0 and the trailing metadata
+caller; callers without the `finance:amounts:read` scope get amount_fen = 0 and the trailing metadata
 `yinling-redacted: amount_fen`, and History gives them no free-text reasons (a reason may
 quote an amount) with `yinling-redacted: reason`. Aggregates are the open-data feed's job.
 """
@@ -13,9 +13,10 @@ from collections.abc import Callable
 import grpc
 from sqlalchemy.orm import sessionmaker
 
+from services.finance.access import AMOUNTS
 from services.finance.handlers import FinanceCommands
 from services.finance.queries import Filters, FinanceQueries
-from yinling.auth import REDACTED_METADATA, STEWARD, caller_of, require
+from yinling.auth import REDACTED_METADATA, current_caller
 from yinling.paging import next_token, page_bounds
 from yinling.v1 import finance_pb2 as pb
 from yinling.v1.finance_pb2_grpc import FinanceRegistryServicer
@@ -29,15 +30,15 @@ class FinanceServicer(FinanceRegistryServicer):
     # -- commands ------------------------------------------------------------
     def Record(self, request: pb.RecordFinanceRequest,
                context: grpc.ServicerContext) -> pb.FinanceRecord:
-        return self.commands.record(request, require(context, STEWARD).actor)
+        return self.commands.record(request, current_caller().actor)
 
     def Withdraw(self, request: pb.WithdrawFinanceRequest,
                  context: grpc.ServicerContext) -> pb.FinanceRecord:
-        return self.commands.withdraw(request, require(context, STEWARD).actor)
+        return self.commands.withdraw(request, current_caller().actor)
 
     def Correct(self, request: pb.CorrectFinanceRequest,
                 context: grpc.ServicerContext) -> pb.FinanceRecord:
-        return self.commands.correct(request, require(context, STEWARD).actor)
+        return self.commands.correct(request, current_caller().actor)
 
     # -- queries -------------------------------------------------------------
     def Get(self, request: pb.GetFinanceRequest, context: grpc.ServicerContext) -> pb.FinanceRecord:
@@ -55,7 +56,7 @@ class FinanceServicer(FinanceRegistryServicer):
     def History(self, request: pb.FinanceHistoryRequest,
                 context: grpc.ServicerContext) -> pb.FinanceHistoryResponse:
         entries = self.queries.history(request.record_id)
-        if not caller_of(context).has(STEWARD):
+        if not current_caller().may(AMOUNTS):
             for entry in entries:
                 entry.reason = ""
             context.set_trailing_metadata(((REDACTED_METADATA, "reason"),))
@@ -64,8 +65,8 @@ class FinanceServicer(FinanceRegistryServicer):
 
 def _redacted(context: grpc.ServicerContext,
               records: list[pb.FinanceRecord]) -> list[pb.FinanceRecord]:
-    """Zero the amounts unless the caller is a steward, and say so in trailing metadata."""
-    if caller_of(context).has(STEWARD):
+    """Zero the amounts unless the caller may see them, and say so in trailing metadata."""
+    if current_caller().may(AMOUNTS):
         return records
     for record in records:
         record.amount_fen = 0

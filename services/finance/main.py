@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from services.finance.access import POLICY
 from services.finance.grpc_api import FinanceServicer
 from services.finance.store import MODELS
 from yinling.config import Settings
@@ -19,7 +20,7 @@ NAME = "finance"
 def bindings(sessions: sessionmaker, on_commit: Callable[[], None]) -> list[ServiceBinding]:
     return [ServiceBinding(DESCRIPTOR.services_by_name["FinanceRegistry"].full_name,
                            add_FinanceRegistryServicer_to_server,
-                           FinanceServicer(sessions, on_commit))]
+                           FinanceServicer(sessions, on_commit), POLICY)]
 
 
 def main(settings: Settings) -> None:

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 import grpc
 
+from services.indicators.access import POLICY
 from yinling.dates import parse_date
 from yinling.envelope import format_time
 from yinling.errors import ValidationError
@@ -155,6 +156,7 @@ def binding(engine: IndicatorQueries, plans: list[Plan],
         full_name=pb.DESCRIPTOR.services_by_name["IndicatorService"].full_name,
         add_to_server=pb_grpc.add_IndicatorServiceServicer_to_server,
         servicer=IndicatorService(engine, plans, stopping),
+        policy=POLICY,
     )
 
 

@@ -7,9 +7,13 @@ from collections.abc import Callable
 
 from services.indicators.grpc_api import binding
 from services.indicators.runtime import SERVICE, open_runtime
+from yinling.access import AccessControl
+from yinling.audit import AuditLog
+from yinling.auth import Authenticator
 from yinling.config import Settings
 from yinling.grpc_server import GrpcServer, run_until_signalled
 from yinling.metrics import serve_metrics
+from yinling.tokens import TokenStore, tokens_database_url
 
 log = logging.getLogger(__name__)
 
@@ -20,13 +24,19 @@ def start(settings: Settings, database_url: str | None = None,
     runtime = open_runtime(settings, database_url)
     stopping = threading.Event()
     address = f"{settings.host}:{port if port is not None else settings.port(f'{SERVICE}.grpc')}"
-    server = GrpcServer(SERVICE, [binding(runtime.engine, runtime.plans, stopping)], address).start()
+    tokens = TokenStore.at(tokens_database_url(settings.db_url))
+    # Refusals go to the indicators database's outbox, published by the worker's relay.
+    audit = AuditLog(SERVICE, runtime.sessions, lambda: None)
+    server = GrpcServer(SERVICE, [binding(runtime.engine, runtime.plans, stopping)], address,
+                        access=AccessControl(Authenticator(tokens)), audit=audit).start()
     server.set_serving()
     log.info("indicators serving gRPC on %s:%s", settings.host, server.port)
 
     def stop() -> None:
         stopping.set()
         server.stop()
+        audit.close()
+        tokens.close()
         runtime.close()
     return server, stop
 

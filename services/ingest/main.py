@@ -5,6 +5,7 @@ import os
 
 from sqlalchemy.orm import sessionmaker
 
+from services.ingest.access import POLICY
 from services.ingest.forwarder import Forwarder
 from services.ingest.grpc_api import IngestGatewayServicer
 from services.ingest.store import MODELS
@@ -27,7 +28,8 @@ def start(settings: Settings, grpc_port: int | None = None, database_url: str | 
             sessions, enterprises_address or settings.address("enterprises.grpc"),
             os.environ.get("YINLING_INGEST_TOKEN", "dev-steward")).start()
         servicer = IngestGatewayServicer(sessions, holder["forwarder"].wake)
-        return [ServiceBinding(SERVICE_NAME, ingest_pb2_grpc.add_IngestGatewayServicer_to_server, servicer)]
+        return [ServiceBinding(SERVICE_NAME, ingest_pb2_grpc.add_IngestGatewayServicer_to_server, servicer,
+                               POLICY)]
 
     runtime = start_service("ingest", settings, MODELS, bindings, grpc_port=grpc_port, database_url=database_url)
     return runtime, holder["forwarder"]

@@ -28,11 +28,14 @@ from services.opendata.negotiation import prefers_html
 from services.opendata.responses import CSV, HTML, conditional, json_response
 from yinling.config import Settings
 from yinling.csv_export import to_csv
+from yinling.http_access import AccessMiddleware, HttpAccess, tokens_database_parts
 from yinling.territory import CITY
 
 
 def create_app(settings: Settings) -> FastAPI:
     """Channels open when the app starts and close when it stops: nothing connects here."""
+
+    access = HttpAccess("opendata", tokens_database_parts("opendata", settings))
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -41,12 +44,15 @@ def create_app(settings: Settings) -> FastAPI:
             yield
         finally:
             app.state.backends.close()
+            access.close()
 
     app = FastAPI(title="Yinling open data", version="1", lifespan=lifespan,
                   docs_url="/docs", redoc_url=None)
     serving.install(app, settings.opendata_rate_limit)
     metrics = FeedMetrics()
-    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    # Reads are public; a presented token must be valid; refusals are audited (yinling.http_access).
+    app.add_middleware(AccessMiddleware, access=access)
+    app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: refusals are counted too
     app.add_exception_handler(FeedError, feed_error_handler)
     app.add_exception_handler(NotModified, not_modified_handler)
 

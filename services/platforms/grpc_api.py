@@ -1,5 +1,5 @@
-"""gRPC face of the registry: commands need a steward's token, queries are public
-(platforms are organisations, not persons)."""
+"""gRPC face of the registry: who may call what is declared in services.platforms.access and
+checked by the server before a method runs."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,7 +11,7 @@ from services.platforms.batch_api import PlatformBatches
 from services.platforms.command_table import COMMANDS
 from services.platforms.handlers import PlatformCommands
 from services.platforms.queries import PlatformQueries
-from yinling.auth import STEWARD, require
+from yinling.auth import current_caller
 from yinling.v1 import platforms_pb2 as pb
 from yinling.v1.platforms_pb2_grpc import PlatformRegistryServicer
 
@@ -23,7 +23,7 @@ class PlatformRegistry(PlatformRegistryServicer):
         self.batches = PlatformBatches(sessions, on_commit)
 
     def _command(self, case: str, request, context: grpc.ServicerContext) -> pb.Platform:  # type: ignore[no-untyped-def]
-        return COMMANDS[case](self.commands, request, require(context, STEWARD).actor)
+        return COMMANDS[case](self.commands, request, current_caller().actor)
 
     def Register(self, request: pb.RegisterPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         return self._command("register", request, context)
@@ -46,7 +46,7 @@ class PlatformRegistry(PlatformRegistryServicer):
 
     def ApplyCommands(self, request: pb.ApplyPlatformCommandsRequest,
                       context: grpc.ServicerContext) -> pb.ApplyPlatformCommandsResponse:
-        return self.batches.apply(request, require(context, STEWARD).actor)
+        return self.batches.apply(request, current_caller().actor)
 
     def Get(self, request: pb.GetPlatformRequest, context: grpc.ServicerContext) -> pb.Platform:
         return self.queries.get(request.platform_id)

@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from services.platforms.access import POLICY
 from services.platforms.grpc_api import PlatformRegistry
 from services.platforms.store import MODELS
 from yinling.config import Settings
@@ -20,7 +21,7 @@ __all__ = ["MODELS", "NAME", "bindings", "main"]
 
 def bindings(sessions: sessionmaker, on_commit: Callable[[], None]) -> list[ServiceBinding]:
     return [ServiceBinding(SERVICE, add_PlatformRegistryServicer_to_server,
-                           PlatformRegistry(sessions, on_commit))]
+                           PlatformRegistry(sessions, on_commit), POLICY)]
 
 
 def main(settings: Settings) -> None:

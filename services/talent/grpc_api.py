@@ -1,14 +1,16 @@
-"""gRPC face of the talent registry. Every call needs a steward: even without names, one
-person's record (enterprise, dates) can identify them, so talent records are never open
-to anonymous callers. Get shows the person, and History the reasons, only to callers holding the personal-data role.
+"""gRPC face of the talent registry. Every call needs a token (services.talent.access): even
+without names, one person's record (enterprise, dates) can identify them, so talent records
+are never open to anonymous callers. Get shows the person, and History the reasons, only to
+callers holding the `talent:personal:read` scope.
 Nothing here logs request contents."""
 from __future__ import annotations
 
 import grpc
 
+from services.talent.access import PERSONAL
 from services.talent.handlers import TalentHandlers
 from services.talent.queries import TalentQueries
-from yinling.auth import PERSONAL_DATA, REDACTED_METADATA, STEWARD, require
+from yinling.auth import REDACTED_METADATA, current_caller
 from yinling.v1 import talent_pb2 as pb
 from yinling.v1 import talent_pb2_grpc
 
@@ -22,29 +24,28 @@ class TalentServicer(talent_pb2_grpc.TalentRegistryServicer):
 
     def Register(self, request: pb.RegisterTalentRequest, context: grpc.ServicerContext
                  ) -> pb.TalentRecord:
-        return self.handlers.register(request, require(context, STEWARD).actor)
+        return self.handlers.register(request, current_caller().actor)
 
     def End(self, request: pb.EndTalentRequest, context: grpc.ServicerContext) -> pb.TalentRecord:
-        return self.handlers.end(request, require(context, STEWARD).actor)
+        return self.handlers.end(request, current_caller().actor)
 
     def Correct(self, request: pb.CorrectTalentRequest, context: grpc.ServicerContext
                 ) -> pb.TalentRecord:
-        return self.handlers.correct(request, require(context, STEWARD).actor)
+        return self.handlers.correct(request, current_caller().actor)
 
     def Get(self, request: pb.GetTalentRequest, context: grpc.ServicerContext) -> pb.TalentDetail:
-        caller = require(context, STEWARD)
-        return self.queries.get(request.record_id, caller.has(PERSONAL_DATA))
+        caller = current_caller()
+        return self.queries.get(request.record_id, caller.may(PERSONAL))
 
     def List(self, request: pb.ListTalentRequest, context: grpc.ServicerContext
              ) -> pb.ListTalentResponse:
-        require(context, STEWARD)
         return self.queries.list(request)
 
     def History(self, request: pb.TalentHistoryRequest, context: grpc.ServicerContext
                 ) -> pb.TalentHistoryResponse:
-        caller = require(context, STEWARD)
+        caller = current_caller()
         entries = self.queries.history(request.record_id)
-        if not caller.has(PERSONAL_DATA):  # a reason may name a person: say only that there is one
+        if not caller.may(PERSONAL):  # a reason may name a person: say only that there is one
             for entry in entries:
                 entry.reason = WITHHELD if entry.reason else ""
             context.set_trailing_metadata(((REDACTED_METADATA, "reason"),))

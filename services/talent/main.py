@@ -5,6 +5,7 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import sessionmaker
 
+from services.talent.access import POLICY
 from services.talent.grpc_api import TalentServicer
 from services.talent.handlers import TalentHandlers
 from services.talent.identity import pseudonym_key
@@ -22,7 +23,7 @@ def bindings(sessions: sessionmaker, on_commit: Callable[[], None]) -> list[Serv
     pseudonym_key()  # read the key at start, so a missing one is reported before any request
     servicer = TalentServicer(TalentHandlers(sessions, on_commit), TalentQueries(sessions))
     return [ServiceBinding("yinling.v1.TalentRegistry",
-                           talent_pb2_grpc.add_TalentRegistryServicer_to_server, servicer)]
+                           talent_pb2_grpc.add_TalentRegistryServicer_to_server, servicer, POLICY)]
 
 
 def main(settings: Settings) -> None:

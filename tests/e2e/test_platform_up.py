@@ -24,6 +24,7 @@ from platform_process import DEMO_LOADED, READY_LINE, PlatformProcess, metric_sa
 
 from services.opendata.loading import STATUS_FILE, current_load
 from yinling.auth import bearer
+from yinling.topics import SOURCE_TOPICS
 from yinling.v1 import indicators_pb2 as ipb
 from yinling.v1 import platforms_pb2 as ppb
 from yinling.v1.common_pb2 import PageRequest
@@ -125,7 +126,8 @@ def settled(up: PlatformProcess) -> bool:
     consumed: dict[str, float] = {}
     for labels, value in metric_samples(up.metrics("indicators-worker.metrics"), "yinling_events_consumed_total"):
         consumed[labels["topic"]] = consumed.get(labels["topic"], 0) + value
-    return all(consumed.get(topic, 0) >= count for topic, count in published.items())
+    sources = {t.name for t in SOURCE_TOPICS}  # the audit topic is published, not consumed
+    return all(consumed.get(topic, 0) >= count for topic, count in published.items() if topic in sources)
 
 
 def stable_snapshot(up: PlatformProcess, timeout_s: float = 60) -> tuple[Snapshot, float]:

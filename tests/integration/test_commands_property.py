@@ -22,6 +22,7 @@ from yinling.broker import free_port
 from yinling.config import Settings
 from yinling.outbox import OutboxRecord
 from yinling.service import ServiceRuntime, start_service
+from yinling.topics import AUDIT
 from yinling.v1 import enterprises_pb2 as ent
 from yinling.v1 import finance_pb2 as fin
 from yinling.v1 import platforms_pb2 as plat
@@ -58,7 +59,8 @@ def runtimes(broker, tmp_path_factory) -> Iterator[dict[str, ServiceRuntime]]:  
 
 def outbox_rows(runtime: ServiceRuntime) -> int:
     with runtime.sessions() as s:
-        return s.scalar(select(func.count()).select_from(OutboxRecord)) or 0
+        return s.scalar(select(func.count()).select_from(OutboxRecord)
+                        .where(OutboxRecord.topic != AUDIT.name)) or 0
 
 
 def answer_of(runtime: ServiceRuntime, stub_type, method: str, request) -> grpc.StatusCode:  # type: ignore[no-untyped-def]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import grpc
 import pytest
+from sqlalchemy import select
 
 from indicator_streams import PLAN, accredited, platform_event, revoked
+from yinling.audit import AuditRecord
+from yinling.auth import bearer
+from yinling.db import make_engine, make_sessionmaker
 from yinling.grpc_server import FIELD_METADATA
+from yinling.outbox import OutboxRecord
 from yinling.plan import load_plan
 from yinling.territory import CITY, DISTRICTS
-from yinling.topics import PLATFORM_EVENTS
+from yinling.topics import AUDIT, PLATFORM_EVENTS
 from yinling.v1 import indicators_pb2 as pb
 
 
@@ -110,3 +115,21 @@ def test_latest_change_names_the_newest_cursor_and_when_it_was_recorded(indicato
                                  "accredited"))
     second = stub.LatestChange(pb.LatestChangeRequest())
     assert second.cursor > first.cursor and second.recorded_at >= first.recorded_at
+
+
+def test_reads_are_anonymous_but_a_presented_token_must_be_valid_and_a_refusal_is_audited(
+        indicator_api, database_url):
+    stub, _ = indicator_api
+    assert stub.List(pb.ListIndicatorsRequest(), timeout=10).values
+    assert stub.List(pb.ListIndicatorsRequest(), metadata=bearer("dev-steward"), timeout=10).values
+    with pytest.raises(grpc.RpcError) as caught:
+        stub.List(pb.ListIndicatorsRequest(), metadata=bearer("yl_guessed"), timeout=10)
+    assert (caught.value.code(), caught.value.details()) == \
+        (grpc.StatusCode.UNAUTHENTICATED, "the bearer token is not recognised")
+    engine = make_engine(database_url)
+    with make_sessionmaker(engine)() as s:
+        (record,) = s.scalars(select(AuditRecord))
+        (event,) = s.scalars(select(OutboxRecord).where(OutboxRecord.topic == AUDIT.name))
+    engine.dispose()
+    assert (record.method, record.outcome) == ("/yinling.v1.IndicatorService/List", "UNAUTHENTICATED")
+    assert event.event_id == record.event_id  # published by the worker's relay of this outbox

@@ -7,7 +7,8 @@ import yaml
 from google.protobuf import descriptor_pool, json_format, message_factory
 from google.protobuf.descriptor import FieldDescriptor
 
-import yinling.v1.enterprises_pb2  # noqa: F401 - register the descriptors
+import yinling.v1.audit_pb2  # noqa: F401 - register the descriptors
+import yinling.v1.enterprises_pb2  # noqa: F401
 import yinling.v1.finance_pb2  # noqa: F401
 import yinling.v1.indicators_pb2  # noqa: F401
 import yinling.v1.platforms_pb2  # noqa: F401
