@@ -6,4 +6,4 @@ from __future__ import annotations
 from yinling.access import PUBLIC, Policy
 
 POLICY = Policy(rules={"Get": PUBLIC, "List": PUBLIC, "History": PUBLIC, "Watch": PUBLIC,
-                       "ListChanges": PUBLIC})
+                       "ListChanges": PUBLIC, "LatestChange": PUBLIC})
