@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 FIELD_METADATA = "yinling-field"
 REASON_METADATA = "yinling-reason"
 _PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
-# Commands are small; a yearbook table (ingest, at most 10,000 rows) is the largest request.
+# Commands are small; a batch of 500 commands is the largest request (files are uploaded in 1 MiB chunks).
 # Anything larger is refused by gRPC itself as RESOURCE_EXHAUSTED before it is read.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 # An answer never carries more than this much of an error text (status details and trailers
@@ -103,6 +103,11 @@ class DomainInterceptor(grpc.ServerInterceptor):
                 self._wrap_unary(handler.unary_unary, method),
                 request_deserializer=_lenient(handler.request_deserializer, method),
                 response_serializer=handler.response_serializer)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_unary(self._admitting(handler.stream_unary, method), method, admit=False),
+                request_deserializer=_lenient(handler.request_deserializer, method),
+                response_serializer=handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method),
@@ -132,11 +137,22 @@ class DomainInterceptor(grpc.ServerInterceptor):
                                            (REASON_METADATA, reason)))
         context.abort(code, message)
 
-    def _wrap_unary(self, behaviour, method: str):  # type: ignore[no-untyped-def]
+    def _admitting(self, behaviour, method: str):  # type: ignore[no-untyped-def]
+        """A client stream: each message is admitted as it is read, like a unary request."""
+        def call(requests, context):  # type: ignore[no-untyped-def]
+            def admitted():  # type: ignore[no-untyped-def]
+                for request in requests:
+                    self._admit(request, method)
+                    yield request
+            return behaviour(admitted(), context)
+        return call
+
+    def _wrap_unary(self, behaviour, method: str, admit: bool = True):  # type: ignore[no-untyped-def]
         def call(request, context):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
             try:
-                self._admit(request, method)
+                if admit:
+                    self._admit(request, method)
                 response = behaviour(request, context)
             except DOMAIN_ERRORS as exc:
                 self._fail(context, exc, method)

@@ -1,11 +1,11 @@
-"""`yinling serve ingest`: the gateway's gRPC API and its forwarder to the enterprises service."""
+"""`yinling serve ingest`: the gateway's gRPC API and its applier to the owning services."""
 from __future__ import annotations
 
 import os
 
 from sqlalchemy.orm import sessionmaker
 
-from services.ingest.forwarder import Forwarder
+from services.ingest.apply import Applier
 from services.ingest.grpc_api import IngestGatewayServicer
 from services.ingest.store import MODELS
 from yinling.config import Settings
@@ -19,26 +19,26 @@ SERVICE_NAME = "yinling.v1.IngestGateway"
 
 def start(settings: Settings, grpc_port: int | None = None, database_url: str | None = None,
           enterprises_address: str | None = None):  # type: ignore[no-untyped-def]
-    """Start gateway and forwarder; returns (runtime, forwarder)."""
-    holder: dict[str, Forwarder] = {}
+    """Start gateway and applier; returns (runtime, applier)."""
+    holder: dict[str, Applier] = {}
 
-    def bindings(sessions: sessionmaker, _on_commit) -> list[ServiceBinding]:  # type: ignore[no-untyped-def]
-        holder["forwarder"] = Forwarder(
+    def bindings(sessions: sessionmaker, on_commit) -> list[ServiceBinding]:  # type: ignore[no-untyped-def]
+        holder["applier"] = Applier(
             sessions, enterprises_address or settings.address("enterprises.grpc"),
-            os.environ.get("YINLING_INGEST_TOKEN", "dev-steward")).start()
-        servicer = IngestGatewayServicer(sessions, holder["forwarder"].wake)
+            os.environ.get("YINLING_INGEST_TOKEN", "dev-steward"), on_commit).start()
+        servicer = IngestGatewayServicer(sessions, holder["applier"].wake, on_commit)
         return [ServiceBinding(SERVICE_NAME, ingest_pb2_grpc.add_IngestGatewayServicer_to_server, servicer)]
 
     runtime = start_service("ingest", settings, MODELS, bindings, grpc_port=grpc_port, database_url=database_url)
-    return runtime, holder["forwarder"]
+    return runtime, holder["applier"]
 
 
 def main(settings: Settings) -> None:
     serve_metrics(settings.port("ingest.metrics"), settings.host)
-    runtime, forwarder = start(settings)
+    runtime, applier = start(settings)
 
     def stop() -> None:
-        forwarder.stop()
+        applier.stop()
         runtime.stop()
 
     run_until_signalled(stop)

@@ -23,10 +23,16 @@ from services.ingest.cells import convert_money, header_unit, read_cell
 from services.ingest.kinds import Column, Kind
 from services.ingest.readers import BadRow, FileError, read_table
 from yinling.bounds import check_request
-from yinling.errors import Conflict, ValidationError, shown
+from yinling.errors import Conflict, ValidationError
 
+SHORT = 40  # characters of an offending value kept in a report
 MAX_ERRORS = 1_000  # errors kept for the report; more are counted
 MAX_ROWS = 200_000
+
+
+def short(value: str) -> str:
+    """An offending value as the report shows it: whole, or its start and its length."""
+    return value if len(value) <= SHORT else f"{value[:SHORT]}... ({len(value)} characters)"
 
 
 @dataclass(frozen=True)
@@ -80,7 +86,7 @@ def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason
         key = tuple(fields.get(c) for c in kind.unique)
         if key in seen:
             column = kind.unique[0]
-            outcome.refuse(RowError(number, layout.header_of(column), shown(raw.get(column, "")),
+            outcome.refuse(RowError(number, layout.header_of(column), short(raw.get(column, "")),
                                     f"same {' + '.join(layout.header_of(c) for c in kind.unique)} "
                                     f"as row {seen[key]}"))
             continue
@@ -118,10 +124,10 @@ def _layout(kind: Kind, header: list[str], outcome: Outcome) -> Layout:
             outcome.refuse(RowError(0, f"#{position}", "", "header cell is empty"))
         elif column is None:
             known = ", ".join(c.headers[0] for c in kind.columns.values())
-            outcome.refuse(RowError(0, text[:40], shown(text), f"unknown column for {kind.name}; "
+            outcome.refuse(RowError(0, text[:40], short(text), f"unknown column for {kind.name}; "
                                                                f"columns: {known}"))
         elif column.name in layout.headers:
-            outcome.refuse(RowError(0, text[:40], shown(text), f"duplicated: column {position} is "
+            outcome.refuse(RowError(0, text[:40], short(text), f"duplicated: column {position} is "
                                     f"{column.name} again, like {layout.headers[column.name]!r}"))
             column = None
         else:
@@ -175,7 +181,7 @@ def _fields(kind: Kind, layout: Layout, number: int, raw: dict[str, str], header
             else:
                 fields[column.name] = read_cell(column, text)
         except ValidationError as exc:
-            outcome.refuse(RowError(number, layout.header_of(column.name), shown(text), exc.reason))
+            outcome.refuse(RowError(number, layout.header_of(column.name), short(text), exc.reason))
             bad = True
     for column in kind.columns.values():
         if column.type == "unit":  # amounts are converted: the unit they came in is not a fact
@@ -195,6 +201,6 @@ def _owner_accepts(kind: Kind, layout: Layout, number: int, fields: Fields, raw:
     except (ValidationError, Conflict) as exc:
         column = kind.column_of_field(exc.field) or kind.column_of_field(exc.field.rpartition(".")[2])
         outcome.refuse(RowError(number, layout.header_of(column) if column else exc.field,
-                                shown(raw.get(column, "")) if column else "", exc.reason))
+                                short(raw.get(column, "")) if column else "", exc.reason))
         return False
     return True
