@@ -136,11 +136,11 @@ class Applier:
                 refusals[index] = (column, refusal_of(error.code, error.message))
                 metrics.INGEST_ROWS_REFUSED.labels(error.code).inc()
         now = datetime.now(UTC)
-        with self.sessions.begin() as session:
-            for index, (row_id, _number, _payload) in enumerate(rows):
-                column, refusal = refusals.get(index, ("", ""))
-                session.execute(update(SubmissionRow).where(SubmissionRow.id == row_id).values(
-                    applied_at=now, refusal=refusal, refusal_column=column))
+        with self.sessions.begin() as session:  # one bulk UPDATE by primary key
+            session.execute(update(SubmissionRow), [
+                {"id": row_id, "applied_at": now, "refusal": refusals.get(index, ("", ""))[1],
+                 "refusal_column": refusals.get(index, ("", ""))[0]}
+                for index, (row_id, _number, _payload) in enumerate(rows)])
         return bool(refusals)
 
     def _send(self, commands: list[ent.EnterpriseCommand]) -> list[ent.EnterpriseCommandOutcome]:

@@ -12,6 +12,7 @@ Rows come out one by one, numbered from 1 (the header is row 0); a row that cann
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import json
@@ -25,6 +26,8 @@ from yinling.errors import shown
 
 MAX_CELL = 2_000  # characters of one cell: the longest field any owner accepts (free text)
 ZIP_MAGIC = b"PK\x03\x04"
+BOM = codecs.BOM_UTF8
+DECODE_PIECE = 1024 * 1024
 
 
 class FileError(ValueError):
@@ -59,26 +62,36 @@ def read_table(content: bytes, sheet: str = "") -> Table:
         return _xlsx(content, sheet)
     if sheet:
         raise FileError(f"a sheet ({shown(sheet)}) is named, but the file is not XLSX")
-    text, encoding = decode(content)
-    if text.lstrip()[:1] == "{":
-        return _jsonl(text)
-    return _csv(text, encoding)
+    encoding = detect_encoding(content)
+    body = content[len(BOM):] if content.startswith(BOM) else content
+    if body.lstrip()[:1] == b"{":
+        return _jsonl(_text(body, encoding, newline=None))
+    return _csv(_text(body, encoding, newline=""), encoding)
 
 
-def decode(content: bytes) -> tuple[str, str]:
-    try:
-        return content.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as utf8:
+def detect_encoding(content: bytes) -> str:
+    """utf-8 if the whole file decodes as UTF-8, else gb18030 if it decodes as that. Decoded
+    piece by piece and dropped: a large file is never held twice as text."""
+    first_error = 0
+    for encoding in ("utf-8", "gb18030"):
+        decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            return content.decode("gb18030"), "gb18030"
-        except UnicodeDecodeError:
-            raise FileError(f"the text is neither UTF-8 (invalid byte at offset {utf8.start}) "
-                            "nor GB18030") from None
+            for start in range(0, len(content), DECODE_PIECE):
+                decoder.decode(content[start:start + DECODE_PIECE])
+            decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError as exc:
+            first_error = first_error or start + exc.start
+    raise FileError(f"the text is neither UTF-8 (invalid byte near offset {first_error}) nor GB18030")
 
 
-def _csv(text: str, encoding: str) -> Table:
+def _text(body: bytes, encoding: str, newline: str | None) -> io.TextIOWrapper:
+    return io.TextIOWrapper(io.BytesIO(body), encoding=encoding, newline=newline)
+
+
+def _csv(text: io.TextIOWrapper, encoding: str) -> Table:
     # newline="" keeps CR, LF and CRLF line ends as csv expects, quoted line breaks included.
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(text)
     try:
         header = next(reader, None)
     except csv.Error as exc:
@@ -165,8 +178,8 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _jsonl(text: str) -> Table:
-    lines = iter(text.splitlines())
+def _jsonl(text: io.TextIOWrapper) -> Table:
+    lines = iter(text)
     first = next(lines)
     try:
         record = json.loads(first)
