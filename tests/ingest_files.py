@@ -106,7 +106,7 @@ def started_gateway(bootstrap: str, folder: Path) -> Iterator[Gateway]:
                                 grpc_port=free_port(), database_url=f"sqlite:///{folder / 'e.db'}")
     runtime, applier = start_ingest(settings, grpc_port=free_port(),
                                     database_url=f"sqlite:///{folder / 'ingest.db'}",
-                                    enterprises_address=f"127.0.0.1:{enterprises.server.port}")
+                                    owner_addresses={"enterprises": f"127.0.0.1:{enterprises.server.port}"})
     ingest_channel = grpc.insecure_channel(f"127.0.0.1:{runtime.server.port}")
     ent_channel = grpc.insecure_channel(f"127.0.0.1:{enterprises.server.port}")
     try:

@@ -125,8 +125,8 @@ def plan_check(paths: tuple[str, ...]) -> None:
 
 @main.command("ingest")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", required=True, help="enterprise_list, enterprise_statistics, regional_statistics "
-              "(services/ingest/kinds/).")
+@click.option("--kind", required=True, help="enterprise_list, enterprise_statistics, regional_statistics, "
+              "platform_list, finance_records, talent_recognitions (services/ingest/kinds/).")
 @click.option("--sheet", default="", help="XLSX: the sheet to read (default: the first).")
 @click.option("--reason", default="", help="Stated on revisions of figures reported before.")
 @click.option("--submission-id", default="", help="A retry with the same id is taken once.")

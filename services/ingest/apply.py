@@ -1,9 +1,10 @@
 """Applies accepted submissions through the owning service's API, in row order, exactly once.
 
-Rows go in ApplyCommands calls of at most 500 commands; each command carries the request_id
-"ingest-<submission>-<row>-<n>", so after a crash (sent, not yet marked) the owner answers
-the resent command from its record of request ids and applies nothing twice. Only an owner
-that is away (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED) is retried, with backoff.
+Rows go to the owner in calls of at most 250 rows (ApplyCommands takes 500 commands; a row
+is at most two); each request carries the request_id "ingest-<submission>-<row>-<n>", so
+after a crash (sent, not yet marked) the owner answers the resent requests from its record of
+request ids and applies nothing twice. Only an owner that is away (UNAVAILABLE,
+DEADLINE_EXCEEDED, ABORTED) is retried, with backoff.
 
 A row the owner refuses (a race with another change since validation) is marked with the
 owner's field and reason. An all-or-nothing submission (the default) then stops: rows after
@@ -16,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 import grpc
@@ -25,21 +26,17 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 from tenacity import Retrying, retry_if_exception, wait_exponential
 
-from services.ingest import enterprise_rows, events
+from services.ingest import events
 from services.ingest.handlers import describe
 from services.ingest.kinds import kinds
+from services.ingest.owners import RETRYABLE_CODES, Refusal, Sender, owner
 from services.ingest.store import SubmissionRecord, SubmissionRow
 from yinling import metrics
 from yinling.auth import bearer
-from yinling.v1 import enterprises_pb2 as ent
-from yinling.v1 import enterprises_pb2_grpc as ent_grpc
-from yinling.v1.common_pb2 import CommandError
 
 log = logging.getLogger(__name__)
 
-RETRYABLE_CODES = {grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                   grpc.StatusCode.ABORTED}
-MAX_COMMANDS = 500  # the owners' ApplyCommands bound
+ROWS_PER_CALL = 250
 MAX_REFUSAL = 300  # characters of the owner's answer kept with the row
 PENDING = ("accepted", "applying")
 
@@ -54,13 +51,14 @@ def refusal_of(code: str, message: str) -> str:
 
 
 class Applier:
-    def __init__(self, sessions: sessionmaker, enterprises_address: str, token: str,
+    def __init__(self, sessions: sessionmaker, addresses: Mapping[str, str], token: str,
                  on_commit: Callable[[], None] = lambda: None) -> None:
+        """`addresses`: the gRPC address of each owning service, by its name."""
         self.sessions = sessions
         self.on_commit = on_commit
-        self.channel = grpc.insecure_channel(enterprises_address)
-        self.enterprises = ent_grpc.EnterpriseRegistryStub(self.channel)
+        self.addresses = addresses
         self.metadata = bearer(token)
+        self._channels: dict[str, grpc.Channel] = {}
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self.run, name="ingest-applier", daemon=True)
@@ -75,8 +73,15 @@ class Applier:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(10)
-        self.channel.close()
+        if self._thread.ident is not None:  # started
+            self._thread.join(10)
+        for channel in self._channels.values():
+            channel.close()
+
+    def sender(self, owner_name: str) -> Sender:
+        if owner_name not in self._channels:
+            self._channels[owner_name] = grpc.insecure_channel(self.addresses[owner_name])
+        return owner(owner_name).sender(self._channels[owner_name], self.metadata)
 
     def run(self) -> None:
         while not self._stop.is_set():
@@ -100,64 +105,59 @@ class Applier:
                 return False
             record.status = "applying"
             submission_id, kind, reason, partial = record.id, record.kind, record.reason, record.partial
+        sender = self.sender(kinds()[kind].owner)
         refused = False
         while not (refused and not partial):
             with self.sessions() as session:
                 rows = session.execute(select(SubmissionRow.id, SubmissionRow.row, SubmissionRow.payload)
                                        .where(SubmissionRow.submission_id == submission_id,
                                               SubmissionRow.applied_at.is_(None))
-                                       .order_by(SubmissionRow.row).limit(MAX_COMMANDS)).all()
+                                       .order_by(SubmissionRow.row).limit(ROWS_PER_CALL)).all()
             if not rows:
                 break
-            refused = self._apply_rows(submission_id, kind, reason, rows) or refused
+            refused = self._apply_rows(sender, submission_id, kind, reason, rows) or refused
         self._finish(submission_id, refused, partial)
         return True
 
-    def _apply_rows(self, submission_id: str, kind: str, reason: str, rows: list) -> bool:  # type: ignore[type-arg]
-        build = enterprise_rows.BUILDERS[kind]
-        commands: list[ent.EnterpriseCommand] = []
-        owners: list[int] = []  # the index in `rows` of each command's row
-        for index, (_id, number, payload) in enumerate(rows):
-            row_commands = build(json.loads(payload), reason)
-            if commands and len(commands) + len(row_commands) > MAX_COMMANDS:
-                rows = rows[:index]  # the rest go in the next call, whole rows only
-                break
-            for n, command in enumerate(row_commands):
-                request = getattr(command, command.WhichOneof("command") or "")
-                request.request_id = f"ingest-{submission_id}-{number}-{n}"
-                commands.append(command)
-                owners.append(index)
-        outcomes = self._send(commands)
-        refusals: dict[int, tuple[str, str]] = {}
-        for index, outcome in zip(owners, outcomes, strict=True):
-            if outcome.WhichOneof("outcome") == "error" and index not in refusals:
-                error = outcome.error
-                column = kinds()[kind].column_of_field(error.field) or error.field
-                refusals[index] = (column, refusal_of(error.code, error.message))
-                metrics.INGEST_ROWS_REFUSED.labels(error.code).inc()
+    def _apply_rows(self, sender: Sender, submission_id: str, kind: str, reason: str,
+                    rows: list) -> bool:  # type: ignore[type-arg]
+        spec = kinds()[kind]
+        build = owner(spec.owner).builders[kind]
+        requests = []
+        for _id, number, payload in rows:
+            row_requests = build(json.loads(payload), reason)
+            for n, request in enumerate(row_requests):
+                request.request_id = f"ingest-{submission_id}-{number}-{n}"  # type: ignore[attr-defined]
+            requests.append(row_requests)
+        refusals = self._send(sender, requests)
         now = datetime.now(UTC)
+        marks = []
+        for (row_id, _number, _payload), refusal in zip(rows, refusals, strict=True):
+            mark = {"id": row_id, "applied_at": now, "refusal": "", "refusal_column": ""}
+            if refusal is not None:
+                mark["refusal"] = refusal_of(refusal.code, refusal.message)
+                mark["refusal_column"] = spec.column_of_field(refusal.field) or refusal.field
+                metrics.INGEST_ROWS_REFUSED.labels(refusal.code).inc()
+            if spec.personal:
+                mark["payload"] = ""  # the owner has it now; personal data is not kept here
+            marks.append(mark)
         with self.sessions.begin() as session:  # one bulk UPDATE by primary key
-            session.execute(update(SubmissionRow), [
-                {"id": row_id, "applied_at": now, "refusal": refusals.get(index, ("", ""))[1],
-                 "refusal_column": refusals.get(index, ("", ""))[0]}
-                for index, (row_id, _number, _payload) in enumerate(rows)])
-        return bool(refusals)
+            session.execute(update(SubmissionRow), marks)
+        return any(r is not None for r in refusals)
 
-    def _send(self, commands: list[ent.EnterpriseCommand]) -> list[ent.EnterpriseCommandOutcome]:
+    def _send(self, sender: Sender, rows: list) -> list[Refusal | None]:  # type: ignore[type-arg]
         retrying = Retrying(retry=retry_if_exception(_transient), wait=wait_exponential(0.2, max=10),
-                            before_sleep=lambda rs: log.warning("enterprises unavailable; retrying"))
+                            before_sleep=lambda rs: log.warning("owning service unavailable; retrying"))
         try:
             for attempt in retrying:
                 with attempt:
                     if self._stop.is_set():
                         raise InterruptedError
-                    answer = self.enterprises.ApplyCommands(
-                        ent.ApplyEnterpriseCommandsRequest(commands=commands), metadata=self.metadata,
-                        timeout=60)
+                    answer = sender.send(rows)
         except grpc.RpcError as exc:  # refused as a whole (a token without the role): every row says so
-            error = CommandError(code=exc.code().name, message=exc.details() or "")  # type: ignore[attr-defined]
-            return [ent.EnterpriseCommandOutcome(error=error) for _ in commands]
-        return list(answer.outcomes)
+            refusal = Refusal("", exc.code().name, exc.details() or "")  # type: ignore[attr-defined]
+            return [refusal for _ in rows]
+        return answer
 
     def _finish(self, submission_id: str, refused: bool, partial: bool) -> None:
         with self.sessions.begin() as session:

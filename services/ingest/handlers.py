@@ -56,7 +56,7 @@ def submit(sessions: sessionmaker, header: pb.UploadHeader, content: bytes, acto
         partial=header.partial, received_at=datetime.now(UTC), rows=len(outcome.rows),
         error_count=outcome.error_count, errors=json.dumps([asdict(e) for e in outcome.errors],
                                                            ensure_ascii=False),
-        content=content)
+        content=b"" if kind.personal else content)  # a file of personal data is not kept
     try:
         with sessions.begin() as session:
             session.add(record)

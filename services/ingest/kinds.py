@@ -24,6 +24,7 @@ class Column:
     to: str = ""  # money: fen | CNY_10K
     unit_column: str = ""
     default_unit: str = ""
+    personal: bool = False  # personal data: never quoted in an error, never kept after applying
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,10 @@ class Kind:
     owner: str
     unique: tuple[str, ...]
     columns: dict[str, Column]
+
+    @property
+    def personal(self) -> bool:
+        return any(c.personal for c in self.columns.values())
 
     def column_of_field(self, owner_field: str) -> str:
         """The column that feeds an owner's request field ("" when none does)."""
@@ -50,7 +55,7 @@ def _column(name: str, spec: dict) -> Column:  # type: ignore[type-arg]
                   fields=tuple(spec.get("fields", (name,))),
                   values={str(k): str(v) for k, v in (spec.get("values") or {}).items()},
                   to=spec.get("to", ""), unit_column=spec.get("unit_column", ""),
-                  default_unit=spec.get("default_unit", ""))
+                  default_unit=spec.get("default_unit", ""), personal=bool(spec.get("personal", False)))
 
 
 @cache

@@ -15,17 +15,19 @@ from yinling.service import start_service
 from yinling.v1 import ingest_pb2_grpc
 
 SERVICE_NAME = "yinling.v1.IngestGateway"
+OWNERS = ("enterprises", "platforms", "talent", "finance")
 
 
 def start(settings: Settings, grpc_port: int | None = None, database_url: str | None = None,
-          enterprises_address: str | None = None):  # type: ignore[no-untyped-def]
-    """Start gateway and applier; returns (runtime, applier)."""
+          owner_addresses: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """Start gateway and applier; returns (runtime, applier). The owning services are found at
+    their configured addresses, unless `owner_addresses` names them."""
     holder: dict[str, Applier] = {}
+    addresses = {name: settings.address(f"{name}.grpc") for name in OWNERS} | (owner_addresses or {})
 
     def bindings(sessions: sessionmaker, on_commit) -> list[ServiceBinding]:  # type: ignore[no-untyped-def]
         holder["applier"] = Applier(
-            sessions, enterprises_address or settings.address("enterprises.grpc"),
-            os.environ.get("YINLING_INGEST_TOKEN", "dev-steward"), on_commit).start()
+            sessions, addresses, os.environ.get("YINLING_INGEST_TOKEN", "dev-steward"), on_commit).start()
         servicer = IngestGatewayServicer(sessions, holder["applier"].wake, on_commit)
         return [ServiceBinding(SERVICE_NAME, ingest_pb2_grpc.add_IngestGatewayServicer_to_server, servicer)]
 

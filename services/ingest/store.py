@@ -35,7 +35,7 @@ class SubmissionRecord(Base):
     rows: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[str] = mapped_column(Text, default="[]")  # JSON: the first validation errors
-    content: Mapped[bytes] = mapped_column(LargeBinary)  # kept as submitted, for audit
+    content: Mapped[bytes] = mapped_column(LargeBinary)  # as submitted, for audit; empty for personal data
 
 
 class SubmissionRow(Base):
@@ -46,6 +46,7 @@ class SubmissionRow(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("ingest_submissions.id"), index=True)
     row: Mapped[int] = mapped_column(Integer)
     payload: Mapped[str] = mapped_column(Text)  # JSON of the validated row, in the owner's units
+    # (erased once applied when the kind holds personal data)
     applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     refusal_column: Mapped[str] = mapped_column(String(200), default="")
     refusal: Mapped[str] = mapped_column(Text, default="")  # the owner's answer, if it refused

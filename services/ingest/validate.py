@@ -4,7 +4,7 @@ accepted row (in the owner's terms) or every error out.
 Checked in order: the file can be read; the header names each of the kind's required columns
 once and nothing else; each row has as many cells as the header; each cell reads as its
 column's type; the row's requests pass the request bounds every server applies and the
-owner's own domain rules (enterprise_rows.check); the kind's unique columns do not repeat
+owner's own domain rules (services/ingest/owners); the kind's unique columns do not repeat
 in the file. Each error names the row (1-based data row; the header is row 0), the column as
 the file writes it, the value (shortened) and the reason.
 """
@@ -16,16 +16,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from google.protobuf.message import Message
-
-from services.ingest import enterprise_rows
 from services.ingest.cells import convert_money, header_unit, read_cell
 from services.ingest.kinds import Column, Kind
+from services.ingest.owners import owner
 from services.ingest.readers import BadRow, FileError, read_table
 from yinling.bounds import check_request
 from yinling.errors import Conflict, ValidationError
 
 SHORT = 40  # characters of an offending value kept in a report
+PERSONAL = "(personal data, not shown)"
 MAX_ERRORS = 1_000  # errors kept for the report; more are counted
 MAX_ROWS = 200_000
 
@@ -86,7 +85,7 @@ def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason
         key = tuple(fields.get(c) for c in kind.unique)
         if key in seen:
             column = kind.unique[0]
-            outcome.refuse(RowError(number, layout.header_of(column), short(raw.get(column, "")),
+            outcome.refuse(RowError(number, layout.header_of(column), _quoted(kind, column, raw.get(column, "")),
                                     f"same {' + '.join(layout.header_of(c) for c in kind.unique)} "
                                     f"as row {seen[key]}"))
             continue
@@ -181,7 +180,8 @@ def _fields(kind: Kind, layout: Layout, number: int, raw: dict[str, str], header
             else:
                 fields[column.name] = read_cell(column, text)
         except ValidationError as exc:
-            outcome.refuse(RowError(number, layout.header_of(column.name), short(text), exc.reason))
+            outcome.refuse(RowError(number, layout.header_of(column.name), _quoted(kind, column.name, text),
+                                    exc.reason))
             bad = True
     for column in kind.columns.values():
         if column.type == "unit":  # amounts are converted: the unit they came in is not a fact
@@ -191,16 +191,21 @@ def _fields(kind: Kind, layout: Layout, number: int, raw: dict[str, str], header
 
 def _owner_accepts(kind: Kind, layout: Layout, number: int, fields: Fields, raw: dict[str, str],
                    today: date, reason: str, outcome: Outcome) -> bool:
-    commands = enterprise_rows.BUILDERS[kind.name](fields, reason)
+    owning = owner(kind.owner)
+    requests = owning.builders[kind.name](fields, reason)
     try:
-        for command in commands:
-            request = getattr(command, command.WhichOneof("command") or "")
-            assert isinstance(request, Message)
+        for request in requests:
             check_request(request)  # the bounds every server applies to a request
-        enterprise_rows.check(commands, today)
+        owning.check(requests, today)
     except (ValidationError, Conflict) as exc:
         column = kind.column_of_field(exc.field) or kind.column_of_field(exc.field.rpartition(".")[2])
         outcome.refuse(RowError(number, layout.header_of(column) if column else exc.field,
-                                short(raw.get(column, "")) if column else "", exc.reason))
+                                _quoted(kind, column, raw.get(column, "")) if column else "", exc.reason))
         return False
     return True
+
+
+def _quoted(kind: Kind, column: str, text: str) -> str:
+    """The value an error shows: shortened, and never a personal one."""
+    spec = kind.columns.get(column)
+    return PERSONAL if spec is not None and spec.personal and text else short(text)

@@ -2,14 +2,13 @@
 whole with the owner's rules, applied once through the owner's API."""
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Iterator
 from datetime import timedelta
 
 import grpc
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from indicator_streams import quiet_days
 from ingest_files import (
@@ -68,23 +67,19 @@ def test_killed_after_sending_before_marking_the_restart_applies_no_row_twice(ga
     submission = upload(gateway.ingest, "enterprise_list", csv_bytes(LIST_HEADER, rows), STEWARD)
     assert submission.status == "accepted"
     # What a crash leaves: the owner applied the first five rows, the gateway never marked them.
-    crashed = Applier(gateway.runtime.sessions, f"127.0.0.1:{gateway.enterprises.server.port}", "dev-steward")
+    address = {"enterprises": f"127.0.0.1:{gateway.enterprises.server.port}"}
+    crashed = Applier(gateway.runtime.sessions, address, "dev-steward")
     with gateway.runtime.sessions() as session:
         first = session.execute(select(SubmissionRow.id, SubmissionRow.row, SubmissionRow.payload)
                                 .where(SubmissionRow.submission_id == submission.id)
                                 .order_by(SubmissionRow.row).limit(5)).all()
-    from services.ingest import enterprise_rows
-    commands = []
-    for _id, number, payload in first:
-        for n, command in enumerate(enterprise_rows.enterprise_list(json.loads(payload), "")):
-            getattr(command, command.WhichOneof("command")).request_id = f"ingest-{submission.id}-{number}-{n}"
-            commands.append(command)
-    assert all(o.WhichOneof("outcome") == "enterprise" for o in crashed._send(commands))
-    crashed.channel.close()
+    assert not crashed._apply_rows(crashed.sender("enterprises"), submission.id, "enterprise_list", "", first)
+    crashed.stop()
+    with gateway.runtime.sessions.begin() as session:  # ... and its marks were lost with the crash
+        session.execute(update(SubmissionRow).values(applied_at=None))
     assert gateway.owner_events() == 10
     # Restarted: the submission is finished, the five rows answered from the owner's request ids.
-    restarted = Applier(gateway.runtime.sessions, f"127.0.0.1:{gateway.enterprises.server.port}",
-                        "dev-steward").start()
+    restarted = Applier(gateway.runtime.sessions, address, "dev-steward").start()
     try:
         done = gateway.wait(submission.id)
     finally:

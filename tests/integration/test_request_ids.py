@@ -171,7 +171,7 @@ def ingest(broker, tmp_path) -> Iterator[object]:  # type: ignore[no-untyped-def
                                 grpc_port=free_port(), database_url=f"sqlite:///{tmp_path / 'e.db'}")
     runtime, forwarder = start_ingest(settings, grpc_port=free_port(),
                                       database_url=f"sqlite:///{tmp_path / 'ingest.db'}",
-                                      enterprises_address=f"127.0.0.1:{enterprises.server.port}")
+                                      owner_addresses={"enterprises": f"127.0.0.1:{enterprises.server.port}"})
     channel = grpc.insecure_channel(f"127.0.0.1:{runtime.server.port}")
     yield ingest_pb2_grpc.IngestGatewayStub(channel)
     channel.close()
