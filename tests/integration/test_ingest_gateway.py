@@ -116,7 +116,8 @@ def test_a_row_the_owner_refuses_while_applying_stops_an_all_or_nothing_submissi
     stopped = gateway.wait(upload(gateway.ingest, "enterprise_list", csv_bytes(LIST_HEADER, rows), STEWARD).id)
     assert stopped.status == "stopped"
     assert [(r.row, r.column) for r in stopped.refusals] == [(3, "credit_code")]
-    assert "already registered" in stopped.refusals[0].reason
+    assert f"{rows[2][0]} is registered as '先到企业' in 440705; the row says" in stopped.refusals[0].reason
+    assert not gateway.registry.Get(ent.GetEnterpriseRequest(credit_code=rows[2][0])).qualifications
     partial_rows = enterprise_list(day, 55_000_000, count=4)
     gateway.registry.Register(ent.RegisterEnterpriseRequest(
         credit_code=partial_rows[0][0], name="先到企业", district="440705", industry_cluster="x",
@@ -124,6 +125,20 @@ def test_a_row_the_owner_refuses_while_applying_stops_an_all_or_nothing_submissi
     partial = gateway.wait(upload(gateway.ingest, "enterprise_list", csv_bytes(LIST_HEADER, partial_rows),
                                   STEWARD, partial=True).id)
     assert (partial.status, partial.applied, partial.refused) == ("applied_with_refusals", 3, 1)
+
+
+def test_an_enterprise_the_registry_knows_as_listed_only_gets_its_qualification(gateway):
+    day = quiet_days()
+    rows = enterprise_list(day, 54_500_000, count=2)
+    code, name, district = rows[0][0], rows[0][1], "440703"  # enterprise_list puts row 1 in 蓬江区
+    gateway.registry.Register(ent.RegisterEnterpriseRequest(
+        credit_code=code, name=name, district=district, industry_cluster="先进装备制造",
+        registered_on=(day - timedelta(days=900)).isoformat()), metadata=STEWARD)
+    done = gateway.wait(upload(gateway.ingest, "enterprise_list", csv_bytes(LIST_HEADER, rows), STEWARD).id)
+    assert (done.status, done.applied, done.refused) == ("applied", 2, 0)
+    known = gateway.registry.Get(ent.GetEnterpriseRequest(credit_code=code))
+    assert (known.version, [q.number for q in known.qualifications]) == (2, [rows[0][6]])
+    assert getattr(known.district_history[0], "from") == (day - timedelta(days=900)).isoformat()
 
 
 def test_each_submission_stages_its_events_with_counts(gateway):

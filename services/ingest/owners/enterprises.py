@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
 
+import grpc
 from google.protobuf.message import Message
 
 from services.enterprises import domain, qualifications, regional
@@ -69,19 +70,55 @@ def check(requests: list[Message], today: date) -> None:
 
 
 class EnterpriseSender(Sender):
+    """Registrations go first, in one call; a row whose enterprise is already registered, with
+    the name and district the row gives, counts as registered (a list names enterprises the
+    registry may know already), one registered otherwise is refused. The rest of each row's
+    requests (its qualification) go in a second call, only for rows not refused."""
+
     def __init__(self, channel: object, metadata: tuple[tuple[str, str], ...]) -> None:
         self.stub = pb_grpc.EnterpriseRegistryStub(channel)
         self.metadata = metadata
 
+    def _apply(self, requests: list[Message]) -> list[pb.EnterpriseCommandOutcome]:
+        if not requests:
+            return []
+        commands = [pb.EnterpriseCommand(**{COMMAND_OF[type(r)]: r}) for r in requests]
+        return list(self.stub.ApplyCommands(pb.ApplyEnterpriseCommandsRequest(commands=commands),
+                                            metadata=self.metadata, timeout=60).outcomes)
+
     def send(self, rows: list[list[Message]]) -> list[Refusal | None]:
-        commands, row_of = [], []
+        first = [(i, r[0]) for i, r in enumerate(rows) if isinstance(r[0], pb.RegisterEnterpriseRequest)]
+        refusals: list[Refusal | None] = [None] * len(rows)
+        for (index, register), refusal in zip(first, first_refusals(
+                list(range(len(first))), self._apply([r for _, r in first]), len(first)), strict=True):
+            assert isinstance(register, pb.RegisterEnterpriseRequest)
+            refusals[index] = refusal and self._unless_listed_as_registered(register, refusal)
+        registering = {index for index, _ in first}
+        rest, row_of = [], []
         for index, requests in enumerate(rows):
-            for request in requests:
-                commands.append(pb.EnterpriseCommand(**{COMMAND_OF[type(request)]: request}))
-                row_of.append(index)
-        answer = self.stub.ApplyCommands(pb.ApplyEnterpriseCommandsRequest(commands=commands),
-                                         metadata=self.metadata, timeout=60)
-        return first_refusals(row_of, list(answer.outcomes), len(rows))
+            if refusals[index] is None:
+                for request in requests[1:] if index in registering else requests:
+                    rest.append(request)
+                    row_of.append(index)
+        for index, refusal in zip(row_of, first_refusals(list(range(len(row_of))), self._apply(rest),
+                                                         len(row_of)), strict=True):
+            refusals[index] = refusals[index] or refusal
+        return refusals
+
+    def _unless_listed_as_registered(self, register: pb.RegisterEnterpriseRequest,
+                                     refusal: Refusal) -> Refusal | None:
+        try:
+            known = self.stub.Get(pb.GetEnterpriseRequest(credit_code=register.credit_code),
+                                  metadata=self.metadata, timeout=10)
+        except grpc.RpcError as exc:
+            if exc.code() is grpc.StatusCode.NOT_FOUND:  # type: ignore[attr-defined]
+                return refusal  # refused for another reason
+            raise
+        if (known.name, known.district) == (register.name.strip(), register.district):
+            return None
+        return Refusal("credit_code", "FAILED_PRECONDITION",
+                       f"{register.credit_code} is registered as {known.name!r} in {known.district}; "
+                       f"the row says {register.name.strip()!r} in {register.district}")
 
 
 def _int(value: object) -> int:
