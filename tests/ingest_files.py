@@ -87,7 +87,7 @@ class Gateway:
     def wait(self, submission_id: str, limit_s: float = 30) -> pb.Submission:
         deadline = time.monotonic() + limit_s
         while time.monotonic() < deadline:
-            submission = self.ingest.GetSubmission(pb.GetSubmissionRequest(submission_id=submission_id)).submission
+            submission = self.ingest.GetSubmission(pb.GetSubmissionRequest(submission_id=submission_id), metadata=STEWARD).submission
             if submission.status in FINAL:
                 return submission
             time.sleep(0.1)

@@ -62,6 +62,7 @@ def upload(address: str, content: bytes):  # type: ignore[no-untyped-def]
 
 
 def wait_applied(address: str, submission_id: str, gateway: subprocess.Popen, timeout_s: float = 900):  # type: ignore[no-untyped-def]
+    from yinling.auth import bearer
     from yinling.v1 import ingest_pb2 as pb
     from yinling.v1 import ingest_pb2_grpc
 
@@ -72,7 +73,7 @@ def wait_applied(address: str, submission_id: str, gateway: subprocess.Popen, ti
             if gateway.poll() is not None:
                 raise RuntimeError(f"the gateway exited with {gateway.returncode}")
             submission = stub.GetSubmission(pb.GetSubmissionRequest(submission_id=submission_id),
-                                            timeout=30).submission
+                                            metadata=bearer("dev-steward"), timeout=30).submission
             if submission.status not in ("accepted", "applying"):
                 return submission
             time.sleep(0.1)

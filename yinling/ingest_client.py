@@ -51,23 +51,24 @@ def ingest(settings: Settings, path: str, header: pb.UploadHeader, token: str, r
             click.echo(f"submission {submission.id}: {submission.rows} rows valid ({submission.format})"
                        + (", already taken before" if submission.status != "accepted" else ""))
             if wait:
-                submission = _follow(stub, submission, timeout_s)
+                submission = _follow(stub, submission, timeout_s, token)
         if report:
             Path(report).write_bytes(stub.GetSubmissionReport(
-                pb.GetSubmissionReportRequest(submission_id=submission.id)).csv)
+                pb.GetSubmissionReportRequest(submission_id=submission.id), metadata=bearer(token)).csv)
             click.echo(f"report written to {report}")
         if submission.status in ("rejected", "stopped", "applied_with_refusals"):
             raise SystemExit(1)
         return submission
 
 
-def _follow(stub: ingest_pb2_grpc.IngestGatewayStub, submission: pb.Submission, timeout_s: float) -> pb.Submission:
+def _follow(stub: ingest_pb2_grpc.IngestGatewayStub, submission: pb.Submission, timeout_s: float,
+            token: str) -> pb.Submission:
     deadline = time.monotonic() + timeout_s
     with tqdm(total=submission.rows, unit="row", desc="apply") as bar:
         while submission.status not in FINAL and time.monotonic() < deadline:
             time.sleep(0.3)
             submission = stub.GetSubmission(pb.GetSubmissionRequest(submission_id=submission.id),
-                                            timeout=30).submission
+                                            metadata=bearer(token), timeout=30).submission
             bar.update(submission.applied + submission.refused - bar.n)
     click.echo(f"submission {submission.id}: {submission.status}, {submission.applied}/{submission.rows} "
                f"applied, {submission.refused} refused by the owner")

@@ -1,5 +1,5 @@
-"""IngestGateway gRPC servicer: stewards upload files (client streaming); anyone may read a
-submission's status and report."""
+"""IngestGateway gRPC servicer: stewards upload files (client streaming) and read submissions
+and their reports (errors quote the files' cells, which may be confidential: a finance amount)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -49,11 +49,14 @@ class IngestGatewayServicer(ingest_pb2_grpc.IngestGatewayServicer):
         return pb.UploadResponse(submission=submission)
 
     def GetSubmission(self, request, context):  # type: ignore[no-untyped-def]
+        require(context, STEWARD)
         return pb.GetSubmissionResponse(submission=handlers.get(self.sessions, request.submission_id))
 
     def ListSubmissions(self, request, context):  # type: ignore[no-untyped-def]
+        require(context, STEWARD)
         return pb.ListSubmissionsResponse(submissions=handlers.recent(self.sessions, request.limit))
 
     def GetSubmissionReport(self, request, context):  # type: ignore[no-untyped-def]
+        require(context, STEWARD)
         return pb.GetSubmissionReportResponse(
             csv=report_csv(handlers.get(self.sessions, request.submission_id)))

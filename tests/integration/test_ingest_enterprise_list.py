@@ -88,5 +88,5 @@ def test_a_bad_list_changes_nothing_and_the_corrected_one_is_applied_once_in_any
     assert (again.id, again.status) == (applied.id, "applied")
     assert upload(gateway.ingest, "enterprise_list", as_xlsx, STEWARD, sheet="企业名单").id == applied.id
     assert gateway.owner_events() == 16
-    assert len(gateway.ingest.ListSubmissions(pb.ListSubmissionsRequest()).submissions) == 2  # rejected, applied
+    assert len(gateway.ingest.ListSubmissions(pb.ListSubmissionsRequest(), metadata=STEWARD).submissions) == 2  # rejected, applied
 

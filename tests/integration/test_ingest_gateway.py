@@ -48,7 +48,7 @@ def test_regional_statistics_with_the_issue_findings_are_refused_whole_naming_ea
         (1, "年份"), (2, "数值"), (3, "数值"), (4, "报告日期"), (5, "报告日期")]
     assert refused.errors[1].value == "0.00001"
     assert gateway.registry.ListRegionalStatistics(ent.ListRegionalStatisticsRequest()).statistics == []
-    report = gateway.ingest.GetSubmissionReport(pb.GetSubmissionReportRequest(submission_id=refused.id)).csv
+    report = gateway.ingest.GetSubmissionReport(pb.GetSubmissionReportRequest(submission_id=refused.id), metadata=STEWARD).csv
     lines = report.decode().splitlines()
     assert lines[0] == "row,column,value,reason,stage" and len(lines) == 6
     assert lines[2].startswith("2,数值,")
@@ -102,7 +102,7 @@ def test_a_retried_submission_id_is_taken_once_and_cannot_carry_another_file(gat
                submission_id="district-7-2024-11")
     assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
     assert dict(refused.value.trailing_metadata())["yinling-field"] == "submission_id"
-    assert len(gateway.ingest.ListSubmissions(pb.ListSubmissionsRequest()).submissions) == 1
+    assert len(gateway.ingest.ListSubmissions(pb.ListSubmissionsRequest(), metadata=STEWARD).submissions) == 1
     assert gateway.owner_events() == 6
 
 
@@ -156,31 +156,14 @@ def test_each_submission_stages_its_events_with_counts(gateway):
     assert pb.SubmissionChanged.FromString(events[4][2]).submission.error_count == 1
 
 
-def test_uploads_need_a_steward(gateway):
+def test_uploads_and_submissions_need_a_steward(gateway):
     with pytest.raises(grpc.RpcError) as refused:
         upload(gateway.ingest, "enterprise_list", b"x", ())
     assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
-
-
-def test_the_cli_refuses_a_bad_file_with_a_summary_and_a_report_and_applies_a_good_one(gateway, tmp_path):
-    from click.testing import CliRunner
-
-    from yinling.cli import main
-
-    rows = enterprise_list(quiet_days(), 57_000_000, count=3)
-    bad = [list(r) for r in rows]
-    bad[1][2] = "新城区"
-    (tmp_path / "bad.csv").write_bytes(csv_bytes(LIST_HEADER, bad, "gb18030"))
-    (tmp_path / "good.csv").write_bytes(csv_bytes(LIST_HEADER, rows, "gb18030"))
-    runner = CliRunner(env={"YINLING_PORT_INGEST_GRPC": str(gateway.runtime.server.port)})
-    refused = runner.invoke(main, ["ingest", str(tmp_path / "bad.csv"), "--kind", "enterprise_list",
-                                   "--report", str(tmp_path / "errors.csv")])
-    assert refused.exit_code == 1, refused.output
-    assert "REJECTED: 1 error(s); nothing was applied" in refused.output
-    assert "row 2, column 所属区县 新城区: unknown district code" in refused.output
-    report = (tmp_path / "errors.csv").read_text(encoding="utf-8").splitlines()
-    assert report[1].startswith('2,所属区县,新城区,"unknown district code')
-    applied = runner.invoke(main, ["ingest", str(tmp_path / "good.csv"), "--kind", "enterprise_list"])
-    assert applied.exit_code == 0, applied.output
-    assert "applied, 3/3 applied, 0 refused" in applied.output
-    assert gateway.owner_events() == 6
+    rejected = upload(gateway.ingest, "enterprise_list", b"x", STEWARD)
+    for read in (lambda: gateway.ingest.GetSubmission(pb.GetSubmissionRequest(submission_id=rejected.id)),
+                 lambda: gateway.ingest.GetSubmissionReport(pb.GetSubmissionReportRequest(submission_id=rejected.id)),
+                 lambda: gateway.ingest.ListSubmissions(pb.ListSubmissionsRequest())):
+        with pytest.raises(grpc.RpcError) as refused:
+            read()
+        assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED

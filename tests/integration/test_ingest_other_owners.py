@@ -65,7 +65,7 @@ def applied(ingest, kind: str, content: bytes) -> pb.Submission:  # type: ignore
     deadline = time.monotonic() + 30
     while submission.status in ("accepted", "applying") and time.monotonic() < deadline:
         time.sleep(0.1)
-        submission = ingest.GetSubmission(pb.GetSubmissionRequest(submission_id=submission.id)).submission
+        submission = ingest.GetSubmission(pb.GetSubmissionRequest(submission_id=submission.id), metadata=STEWARD).submission
     return submission
 
 

@@ -53,7 +53,7 @@ def test_killed_mid_apply_and_restarted_it_finishes_with_no_row_applied_twice(br
         deadline = time.monotonic() + 60
         while submission.applied == 0 and time.monotonic() < deadline:
             time.sleep(0.02)
-            submission = stub.GetSubmission(pb.GetSubmissionRequest(submission_id=submission.id)).submission
+            submission = stub.GetSubmission(pb.GetSubmissionRequest(submission_id=submission.id), metadata=STEWARD).submission
         assert 0 < submission.applied < ROWS, submission.applied
         gateway.send_signal(signal.SIGKILL)
         gateway.wait(10)
@@ -62,7 +62,7 @@ def test_killed_mid_apply_and_restarted_it_finishes_with_no_row_applied_twice(br
         wait_for_grpc(f"127.0.0.1:{port}", 60, gateway)
         while submission.status != "applied" and time.monotonic() < deadline + 60:
             time.sleep(0.1)
-            submission = stub.GetSubmission(pb.GetSubmissionRequest(submission_id=submission.id)).submission
+            submission = stub.GetSubmission(pb.GetSubmissionRequest(submission_id=submission.id), metadata=STEWARD).submission
         assert (submission.status, submission.applied, submission.refused) == ("applied", ROWS, 0)
         registry = ent_grpc.EnterpriseRegistryStub(grpc.insecure_channel(f"127.0.0.1:{enterprises.server.port}"))
         assert registry.List(ent.ListEnterprisesRequest()).total == ROWS

@@ -194,4 +194,4 @@ def test_ingest_uploads_bind_their_submission_id_too(ingest):
     code, field, _ = refused_field(lambda: upload(ingest, "regional_statistics", table.replace(b"1.5", b"2.5"),
                                                   STEWARD, submission_id=submission_id))
     assert (code, field) == (grpc.StatusCode.INVALID_ARGUMENT, "submission_id")
-    assert len(ingest.ListSubmissions(ing.ListSubmissionsRequest()).submissions) == 1
+    assert len(ingest.ListSubmissions(ing.ListSubmissionsRequest(), metadata=STEWARD).submissions) == 1
