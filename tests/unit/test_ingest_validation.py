@@ -107,3 +107,17 @@ def test_any_bytes_give_rows_or_errors_never_an_exception(content):
     outcome = validate(kinds()["regional_statistics"], content, TODAY)
     assert bool(outcome.rows) != bool(outcome.error_count)
     assert all(len(e.value) <= 80 and len(e.column) <= 64 for e in outcome.errors)
+
+
+def test_json_lines_with_numbers_validate_like_the_same_csv():
+    lines = ['{"territory": "440703", "year": 2022, "measure": "gdp", "value": 1002.36, "unit": "亿元", '
+             '"source": "年鉴", "reported_on": "2023-06-30"}',
+             '{"territory": "江海区", "year": 2022, "measure": "研发经费支出", "value": 312045.6, "unit": "万元", '
+             '"source": "年鉴", "reported_on": "2023-06-30"}']
+    as_jsonl = validate(kinds()["regional_statistics"], "\n".join(lines).encode(), TODAY)
+    as_csv = validate(kinds()["regional_statistics"], csv_bytes(
+        ("territory", "year", "measure", "value", "unit", "source", "reported_on"),
+        [["440703", "2022", "gdp", "1002.36", "亿元", "年鉴", "2023-06-30"],
+         ["440704", "2022", "rd_expenditure", "312045.6", "万元", "年鉴", "2023-06-30"]]), TODAY)
+    assert as_jsonl.format == "jsonl" and as_jsonl.errors == []
+    assert as_jsonl.digest == as_csv.digest
