@@ -11,15 +11,16 @@ the file writes it, the value (shortened) and the reason.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from services.ingest.cells import convert_money, header_unit, read_cell
 from services.ingest.kinds import Column, Kind
 from services.ingest.owners import owner
-from services.ingest.readers import BadRow, FileError, read_table
+from services.ingest.readers import BadRow, FileError, Table, read_table
 from yinling.bounds import check_request
 from yinling.errors import Conflict, ValidationError
 
@@ -27,6 +28,7 @@ SHORT = 40  # characters of an offending value kept in a report
 PERSONAL = "(personal data, not shown)"
 MAX_ERRORS = 1_000  # errors kept for the report; more are counted
 MAX_ROWS = 200_000
+MAX_TITLE_ROWS = 3
 
 
 def short(value: str) -> str:
@@ -61,8 +63,7 @@ class Outcome:
             self.errors.append(error)
 
 
-def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason: str = "",
-             progress: Callable[[int], None] = lambda _n: None) -> Outcome:
+def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason: str = "") -> Outcome:
     outcome = Outcome()
     try:
         table = read_table(content, sheet)
@@ -70,6 +71,7 @@ def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason
         outcome.refuse(RowError(0, "", "", exc.reason))
         return outcome
     outcome.format = table.format
+    table = _past_title_rows(kind, table)
     layout = _layout(kind, table.header, outcome)
     if outcome.error_count:
         return outcome  # rows cannot be read against a header that is wrong
@@ -79,7 +81,6 @@ def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason
         if number > MAX_ROWS:
             outcome.refuse(RowError(number, "", "", f"more than {MAX_ROWS} rows; split the file"))
             break
-        progress(number)
         if fields is None or not _owner_accepts(kind, layout, number, fields, raw, today, reason, outcome):
             continue
         key = tuple(fields.get(c) for c in kind.unique)
@@ -100,6 +101,38 @@ def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason
     else:
         outcome.digest = digest.hexdigest()
     return outcome
+
+
+def _past_title_rows(kind: Kind, table: Table) -> Table:
+    """Spreadsheets often open with a title row or two ("2024年第一批高新技术企业名单") above
+    the header: rows in which no cell is a header of the kind are skipped, up to three, and the
+    data rows are numbered from the header found. With no header found, the first row stays
+    the header (and its unknown columns are reported)."""
+    known = {h for column in kind.columns.values() for h in column.headers}
+
+    def is_header(cells: list[str]) -> bool:
+        return any(header_unit(cell.strip())[0] in known for cell in cells)
+
+    if is_header(table.header):
+        return table
+    passed: list[tuple[int, list[str]] | BadRow] = []
+    while len(passed) < MAX_TITLE_ROWS:
+        following = next(table.rows, None)
+        if following is None:
+            break
+        passed.append(following)
+        if not isinstance(following, BadRow) and is_header(following[1]):
+            return Table(table.format, following[1], _renumbered(table.rows, len(passed)))
+    return Table(table.format, table.header, itertools.chain(passed, table.rows))
+
+
+def _renumbered(rows: Iterator[tuple[int, list[str]] | BadRow], skipped: int
+                ) -> Iterator[tuple[int, list[str]] | BadRow]:
+    for item in rows:
+        if isinstance(item, BadRow):
+            yield BadRow(item.row - skipped, item.column, item.reason)
+        else:
+            yield item[0] - skipped, item[1]
 
 
 @dataclass

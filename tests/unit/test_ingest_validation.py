@@ -3,12 +3,14 @@ units, and each row through the owning service's own rules, every error with row
 value and reason."""
 from __future__ import annotations
 
+import io
 from datetime import date
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from openpyxl import load_workbook
 
 from ingest_files import LIST_HEADER, csv_bytes, enterprise_list, xlsx_bytes
 from services.ingest.kinds import kinds
@@ -121,3 +123,20 @@ def test_json_lines_with_numbers_validate_like_the_same_csv():
          ["440704", "2022", "rd_expenditure", "312045.6", "万元", "年鉴", "2023-06-30"]]), TODAY)
     assert as_jsonl.format == "jsonl" and as_jsonl.errors == []
     assert as_jsonl.digest == as_csv.digest
+
+
+def test_title_rows_above_the_header_are_skipped_and_rows_counted_from_the_header():
+    rows = enterprise_list(date(2023, 12, 28), 31_000_001, count=3)
+    rows[2][2] = "新城区"
+    titled = xlsx_bytes(LIST_HEADER, rows, sheet="名单")
+
+    book = load_workbook(io.BytesIO(titled))
+    book["名单"].insert_rows(1, 2)
+    book["名单"]["A1"] = "2023年江门市第一批高新技术企业名单"
+    book["名单"]["A2"] = "填报单位：江门市科学技术局"
+    out = io.BytesIO()
+    book.save(out)
+    outcome = validate(kinds()["enterprise_list"], out.getvalue(), TODAY, sheet="名单")
+    assert [(e.row, e.column) for e in outcome.errors] == [(3, "所属区县")]
+    untitled = validate(kinds()["enterprise_list"], csv_bytes(("名单",), [["x"]]), TODAY)
+    assert [(e.row, e.column) for e in untitled.errors][:1] == [(0, "名单")]
