@@ -167,3 +167,23 @@ def test_uploads_and_submissions_need_a_steward(gateway):
         with pytest.raises(grpc.RpcError) as refused:
             read()
         assert refused.value.code() is grpc.StatusCode.UNAUTHENTICATED
+
+
+def test_a_malformed_or_headless_upload_stream_is_invalid_argument_not_internal(gateway):
+    channel = grpc.insecure_channel(f"127.0.0.1:{gateway.runtime.server.port}")
+    raw = channel.stream_unary("/yinling.v1.IngestGateway/Upload", request_serializer=lambda b: b,
+                               response_deserializer=pb.UploadResponse.FromString)
+    try:
+        with pytest.raises(grpc.RpcError) as malformed:
+            raw(iter([b"\xff\xff\xff\xff"]), metadata=STEWARD, timeout=10)
+        assert malformed.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert dict(malformed.value.trailing_metadata())["yinling-field"] == "request"
+        with pytest.raises(grpc.RpcError) as headless:
+            gateway.ingest.Upload(iter([pb.UploadRequest(chunk=b"a,b\n")]), metadata=STEWARD, timeout=10)
+        assert headless.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+        assert dict(headless.value.trailing_metadata())["yinling-field"] == "header"
+        with pytest.raises(grpc.RpcError) as unknown:
+            upload(gateway.ingest, "yearbook", b"a\n1\n", STEWARD)
+        assert dict(unknown.value.trailing_metadata())["yinling-field"] == "kind"
+    finally:
+        channel.close()
