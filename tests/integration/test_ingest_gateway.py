@@ -187,3 +187,24 @@ def test_a_malformed_or_headless_upload_stream_is_invalid_argument_not_internal(
         assert dict(unknown.value.trailing_metadata())["yinling-field"] == "kind"
     finally:
         channel.close()
+
+
+def test_the_same_table_uploaded_at_once_as_xlsx_and_as_csv_makes_one_submission(gateway):
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from ingest_files import xlsx_bytes
+
+    rows = enterprise_list(quiet_days(), 57_500_000, count=40)
+    files = [xlsx_bytes(LIST_HEADER, rows, sheet="名单"), csv_bytes(LIST_HEADER, rows, "gb18030")] * 2
+    gate = threading.Barrier(len(files))
+
+    def send(content: bytes) -> str:
+        gate.wait()
+        return upload(gateway.ingest, "enterprise_list", content, STEWARD,
+                      sheet="名单" if content.startswith(b"PK") else "").id
+    with ThreadPoolExecutor(len(files)) as pool:
+        ids = set(pool.map(send, files))
+    assert len(ids) == 1
+    assert gateway.wait(ids.pop()).applied == 40
+    assert gateway.owner_events() == 80
