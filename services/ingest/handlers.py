@@ -81,7 +81,7 @@ def _add_rows(session: Session, submission_id: str, outcome: Outcome) -> None:
     rows = outcome.rows
     for start in range(0, len(rows), INSERT_ROWS):
         session.execute(insert(SubmissionRow), [
-            {"submission_id": submission_id, "row": number, "payload": payload, "refusal": "",
+            {"submission_id": submission_id, "row": number, "payload": payload.decode(), "refusal": "",
              "refusal_column": ""} for number, payload in rows[start:start + INSERT_ROWS]])
 
 

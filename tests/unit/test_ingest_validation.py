@@ -86,14 +86,14 @@ def test_amounts_in_yuan_wan_or_yi_are_converted_exactly_to_the_owner_units():
     stats = validate(kinds()["enterprise_statistics"], csv_bytes(
         ("统一社会信用代码", "年份", "营业收入", "研发费用", "从业人员", "研发人员", "单位"),
         [["914407033100000140", "2023", "1.25", "0.0003", "10", "2", "亿元"]]), TODAY)
-    assert '"revenue": 12500000000' in stats.rows[0][1] and '"rd_expenditure": 3000000' in stats.rows[0][1]
+    assert b'"revenue": 12500000000' in stats.rows[0][1] and b'"rd_expenditure": 3000000' in stats.rows[0][1]
     fen = errors("enterprise_statistics", csv_bytes(
         ("统一社会信用代码", "年份", "营业收入（元）", "研发费用（元）", "从业人员", "研发人员"),
         [["914407033100000140", "2023", "100.005", "1", "10", "2"]]))
     assert fen == [(1, "营业收入（元）", "'100.005' 元 is not a whole number of fen")]
     regional = validate(kinds()["regional_statistics"], csv_bytes(
         REGIONAL, [["江门市", "2022", "地区生产总值", "3793.9", "亿元", "年鉴", "2023-06-30"]]), TODAY)
-    assert '"value": "37939000"' in regional.rows[0][1] and '"territory": "440700"' in regional.rows[0][1]
+    assert b'"value": "37939000"' in regional.rows[0][1] and b'"territory": "440700"' in regional.rows[0][1]
 
 
 def test_the_owner_refusal_of_a_statistics_row_names_its_column():
