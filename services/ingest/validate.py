@@ -92,6 +92,8 @@ def validate(kind: Kind, content: bytes, today: date, *, sheet: str = "", reason
                                     f"as row {seen[key]}"))
             continue
         seen[key] = number
+        if outcome.error_count:
+            continue  # the file is rejected: the rest is read for its errors only
         canonical = json.dumps(fields, ensure_ascii=False, sort_keys=True).encode()
         digest.update(canonical + b"\n")
         outcome.rows.append((number, canonical))
