@@ -26,7 +26,7 @@ from yinling.v1 import ingest_pb2 as pb
 from yinling.v1 import ingest_pb2_grpc
 
 REPO = Path(__file__).resolve().parents[2]
-ROWS = 1000  # four ApplyCommands calls of 250 rows: a kill lands between them or inside one
+ROWS = 500  # two ApplyCommands rounds of 250 rows: the kill lands after the first is marked
 
 
 def serve_ingest(env: dict[str, str], log: Path) -> subprocess.Popen:
