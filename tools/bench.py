@@ -14,6 +14,7 @@ from tools import (  # noqa: F401 - register
     bench_engine_scale,
     bench_freshness,
     bench_indicators,
+    bench_ingest,
     bench_pipeline,
     bench_relay,
     bench_services,

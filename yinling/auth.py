@@ -40,6 +40,7 @@ SCOPES = MappingProxyType({
     "finance:write": "commands of the finance registry",
     "finance:amounts:read": "per-enterprise finance amounts and reasons",
     "ingest:write": "upload reported tables to the ingest gateway",
+    "ingest:read": "submissions and their error reports (which quote the files' cells)",
 })
 
 # Roles of the bootstrap table, as scopes.

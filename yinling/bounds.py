@@ -45,7 +45,7 @@ MAX_COUNT = 10_000_000
 EARLIEST = date(1900, 1, 1)
 LATEST = date(2100, 12, 31)
 
-SHORT_FIELDS = frozenset({"name", "host_organisation", "industry_cluster", "number", "source",
+SHORT_FIELDS = frozenset({"name", "host_organisation", "industry_cluster", "number", "source", "sheet",
                           "email", "phone", "identity_number", "member_names"})
 TEXT_FIELDS = frozenset({"reason", "value"})
 PAST_DATES = frozenset({"registered_on", "accredited_on", "evaluated_on", "revoked_on",

@@ -124,16 +124,27 @@ def plan_check(paths: tuple[str, ...]) -> None:
                    f"{len(plan.indicators)} indicators: valid")
 
 
-@main.command("ingest-table")
+@main.command("ingest")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False))
-@click.option("--table", default="regional_statistics", show_default=True)
-@click.option("--source", default="", help="Source for rows without a source column.")
+@click.option("--kind", required=True, help="enterprise_list, enterprise_statistics, regional_statistics, "
+              "platform_list, finance_records, talent_recognitions (services/ingest/kinds/).")
+@click.option("--sheet", default="", help="XLSX: the sheet to read (default: the first).")
 @click.option("--reason", default="", help="Stated on revisions of figures reported before.")
+@click.option("--submission-id", default="", help="A retry with the same id is taken once.")
+@click.option("--all-or-nothing/--partial", default=True, show_default=True,
+              help="If the owner refuses a row while applying, stop (default) or go on with the rest.")
+@click.option("--report", default="", help="Write every error of the submission to this CSV file.")
+@click.option("--wait/--no-wait", default=True, show_default=True, help="Follow the submission until applied.")
 @click.option("--token", envvar="YINLING_TOKEN", default="dev-steward", show_default=True)
 @click.pass_obj
-def ingest_table(settings: Settings, path: str, table: str, source: str, reason: str, token: str) -> None:
-    """Upload a reported table (CSV) to the ingest gateway and follow it until forwarded."""
-    importlib.import_module("yinling.ingest_client").upload(settings, path, table, source, reason, token)
+def ingest(settings: Settings, path: str, kind: str, sheet: str, reason: str, submission_id: str,
+           all_or_nothing: bool, report: str, wait: bool, token: str) -> None:
+    """Upload a table (CSV in UTF-8 or GB18030, XLSX, JSON Lines), validated whole, then applied once."""
+    from yinling.v1 import ingest_pb2 as pb
+
+    header = pb.UploadHeader(kind=kind, sheet=sheet, reason=reason, submission_id=submission_id,
+                             partial=not all_or_nothing)
+    importlib.import_module("yinling.ingest_client").ingest(settings, path, header, token, report, wait)
 
 
 @main.command("dead-letters")

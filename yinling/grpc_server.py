@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 FIELD_METADATA = "yinling-field"
 REASON_METADATA = "yinling-reason"
 _PRINTABLE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
-# Commands are small; a yearbook table (ingest, at most 10,000 rows) is the largest request.
+# Commands are small; a batch of 500 commands is the largest request (files are uploaded in 1 MiB chunks).
 # Anything larger is refused by gRPC itself as RESOURCE_EXHAUSTED before it is read.
 MAX_REQUEST_BYTES = 4 * 1024 * 1024
 # An answer never carries more than this much of an error text (status details and trailers
@@ -119,6 +119,11 @@ class DomainInterceptor(grpc.ServerInterceptor):
                 self._wrap_unary(handler.unary_unary, method, path),
                 request_deserializer=_lenient(handler.request_deserializer, method),
                 response_serializer=handler.response_serializer)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_unary(self._admitting(handler.stream_unary), method, path, stream=True),
+                request_deserializer=_lenient(handler.request_deserializer, method),
+                response_serializer=handler.response_serializer)
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method, path),
@@ -194,14 +199,33 @@ class DomainInterceptor(grpc.ServerInterceptor):
         with acting_as(caller):
             return behaviour(request, context)
 
-    def _wrap_unary(self, behaviour, method: str, path: str):  # type: ignore[no-untyped-def]
+    def _admit(self, request) -> None:  # type: ignore[no-untyped-def]
+        """Before the servicer: the request parsed, and every field within its bound."""
+        self._parsed(request)
+        check_request(request)
+
+    def _admitting(self, behaviour):  # type: ignore[no-untyped-def]
+        """A client stream: each message is admitted as it is read, like a unary request."""
+        def call(requests, context):  # type: ignore[no-untyped-def]
+            def admitted():  # type: ignore[no-untyped-def]
+                for request in requests:
+                    self._admit(request)
+                    yield request
+            return behaviour(admitted(), context)
+        return call
+
+    def _wrap_unary(self, behaviour, method: str, path: str, stream: bool = False):  # type: ignore[no-untyped-def]
+        """`stream`: a client stream, authorised before its first message is read (as a
+        request that names no district) and admitted message by message."""
         def call(request, context):  # type: ignore[no-untyped-def]
             started = time.perf_counter()
             attempt, rule = self._attempt(path, context), None
             try:
-                self._parsed(request)
-                caller, rule = self._authorise(request, path, context, attempt)
-                check_request(request)  # every field within its bound
+                if not stream:
+                    self._parsed(request)
+                caller, rule = self._authorise(None if stream else request, path, context, attempt)
+                if not stream:
+                    check_request(request)  # every field within its bound
                 response = self._serve(behaviour, request, context, rule, caller, attempt)
             except DOMAIN_ERRORS as exc:
                 self._audited(rule, attempt, exc)

@@ -38,6 +38,10 @@ FINANCE_EVENTS = TopicSpec(
 INDICATOR_CHANGES = TopicSpec(
     "yinling.indicators.changes.v1", "indicator id/territory/as-of", "Indicator value changes"
 )
+INGEST_EVENTS = TopicSpec(
+    "yinling.ingest.events.v1", "submission id",
+    "Batch-ingest submissions: received, validated or rejected, applied (counts)"
+)
 DEAD_LETTERS = TopicSpec(
     "yinling.dead-letters.v1", "the refused event's key",
     "Notices of events the broker refused for good (headers only; the record stays in the "
@@ -51,4 +55,4 @@ AUDIT = TopicSpec(
 )
 
 SOURCE_TOPICS = (PLATFORM_EVENTS, ENTERPRISE_EVENTS, STATISTICS_EVENTS, TALENT_EVENTS, FINANCE_EVENTS)
-ALL_TOPICS = (*SOURCE_TOPICS, INDICATOR_CHANGES, DEAD_LETTERS, AUDIT)
+ALL_TOPICS = (*SOURCE_TOPICS, INDICATOR_CHANGES, INGEST_EVENTS, DEAD_LETTERS, AUDIT)

@@ -1,8 +1,10 @@
 """Who may call the ingest gateway: uploads need `ingest:write` from a city-wide token (a
-reported table spans the city's districts); batch status is public."""
+reported table spans the city's districts); submissions and their reports quote the files'
+cells, which may be confidential, so reading them needs `ingest:read`."""
 from __future__ import annotations
 
-from yinling.access import PUBLIC, Policy, write
+from yinling.access import Policy, read, write
 
-POLICY = Policy(rules={"IngestTable": write("ingest:write", city_wide=True),
-                       "GetBatch": PUBLIC, "ListBatches": PUBLIC})
+POLICY = Policy(rules={"Upload": write("ingest:write", city_wide=True),
+                       "GetSubmission": read("ingest:read"), "ListSubmissions": read("ingest:read"),
+                       "GetSubmissionReport": read("ingest:read")})

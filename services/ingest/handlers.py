@@ -1,83 +1,128 @@
-"""Accepting a batch: validate the whole table, then store batch and rows in one transaction."""
+"""Taking a submission: validate the whole file, then store the submission (accepted with its
+rows, or rejected with its errors) and its events in one transaction. A table already
+accepted (the same validated rows, whatever the file format) or a submission_id already used
+is answered with the submission it made: nothing is applied twice."""
 from __future__ import annotations
 
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from services.ingest.store import Batch, BatchRow
-from services.ingest.tables import TableError, parse_regional_statistics
-from yinling.aggregate_store import run_command
-from yinling.commands import previous_response, request_digest
+from services.ingest import events
+from services.ingest.kinds import kinds
+from services.ingest.store import SubmissionRecord, SubmissionRow
+from services.ingest.validate import Outcome, validate
+from yinling.bounds import clean_code
 from yinling.dates import today_in_city
 from yinling.errors import NotFound, ValidationError, shown
 from yinling.v1 import ingest_pb2 as pb
 
-TABLES = {"regional_statistics": parse_regional_statistics}
-COMMAND = "IngestTable"
+INSERT_ROWS = 2_000  # rows per INSERT statement
 
 
-def ingest_table(sessions: sessionmaker, request: pb.IngestTableRequest, actor: str) -> pb.IngestBatch:
-    parse = TABLES.get(request.table)
-    if parse is None:
-        raise ValidationError("table", f"{shown(request.table)} is not one of {', '.join(TABLES)}")
-    if not request.content:
-        raise ValidationError("content", "is empty")
-    with sessions() as session:  # a retried upload is answered before it is parsed again
-        earlier = previous_response(session, request.request_id, COMMAND, request_digest(request))
-        if earlier is not None:
-            return pb.IngestBatch.FromString(earlier)
+def submit(sessions: sessionmaker, header: pb.UploadHeader, content: bytes, actor: str,
+           on_commit: Callable[[], None] = lambda: None) -> pb.Submission:
+    kind = kinds().get(header.kind)
+    if kind is None:
+        raise ValidationError("kind", f"{shown(header.kind)} is not one of {', '.join(kinds())}")
+    if not content:
+        raise ValidationError("content", "the file is empty")
+    sha256 = hashlib.sha256(content).hexdigest()
+    client_id = clean_code(header.submission_id, "submission_id", 40) if header.submission_id else ""
+    if client_id:
+        with sessions() as session:
+            earlier = session.get(SubmissionRecord, client_id)
+            if earlier is not None:
+                return _same_upload(session, earlier, header.kind, sha256)
+    outcome = validate(kind, content, today_in_city(), sheet=header.sheet, reason=header.reason)
+    with sessions() as session:
+        if outcome.digest:
+            earlier = session.scalars(select(SubmissionRecord).where(
+                SubmissionRecord.digest == outcome.digest, SubmissionRecord.status != "rejected")).first()
+            if earlier is not None:
+                return describe(session, earlier)
+    accepted = not outcome.error_count
+    submission_id = client_id or (f"sub-{outcome.digest[:24]}" if accepted else f"rej-{uuid.uuid4().hex[:20]}")
+    record = SubmissionRecord(
+        id=submission_id, kind=kind.name, status="accepted" if accepted else "rejected", sha256=sha256,
+        digest=outcome.digest, format=outcome.format, reason=header.reason, actor=actor,
+        partial=header.partial, received_at=datetime.now(UTC), rows=len(outcome.rows),
+        error_count=outcome.error_count, errors=json.dumps([asdict(e) for e in outcome.errors],
+                                                           ensure_ascii=False),
+        content=b"" if kind.personal else content)  # a file of personal data is not kept
     try:
-        rows = parse(request.content, request.source)
-    except TableError as exc:
-        first = exc.errors[0]
-        raise ValidationError(f"content: row {first.row}, column {first.column}", str(exc)) from None
-    batch_id = "ing-" + uuid.uuid4().hex[:12]
-
-    def body(session: Session) -> pb.IngestBatch:
-        batch = Batch(id=batch_id, table=request.table, sha256=hashlib.sha256(request.content).hexdigest(),
-                      content=request.content, source=request.source, reason=request.reason,
-                      actor=actor, accepted_at=datetime.now(UTC), rows=len(rows))
-        session.add(batch)
-        # A row without reported_on was reported when the batch came in.
-        received = today_in_city().isoformat()
-        session.add_all(BatchRow(batch_id=batch_id, row=r.row, refusal="",
-                                 payload=json.dumps(asdict(r) | {"reported_on": r.reported_on or received}))
-                        for r in rows)
-        return describe(session, batch)
-    return run_command(sessions, lambda: None, request=request, command=COMMAND,
-                       answer=pb.IngestBatch, body=body)
+        with sessions.begin() as session:
+            session.add(record)
+            session.flush()
+            _add_rows(session, submission_id, outcome)
+            answer = describe(session, record)
+            events.record(session, answer, "received")
+            events.record(session, answer, "validated" if accepted else "rejected")
+    except IntegrityError:  # the same upload racing this one won: answer as it did
+        with sessions() as session:
+            earlier = session.get(SubmissionRecord, submission_id)
+            if earlier is None:
+                raise
+            if outcome.digest and earlier.digest == outcome.digest:  # the same table, maybe another format
+                return describe(session, earlier)
+            return _same_upload(session, earlier, header.kind, sha256)
+    on_commit()
+    return answer
 
 
-def describe(session: Session, batch: Batch) -> pb.IngestBatch:
+def _add_rows(session: Session, submission_id: str, outcome: Outcome) -> None:
+    rows = outcome.rows
+    for start in range(0, len(rows), INSERT_ROWS):
+        session.execute(insert(SubmissionRow), [
+            {"submission_id": submission_id, "row": number, "payload": payload.decode(), "refusal": "",
+             "refusal_column": ""} for number, payload in rows[start:start + INSERT_ROWS]])
+
+
+def _same_upload(session: Session, earlier: SubmissionRecord, kind: str, sha256: str) -> pb.Submission:
+    if earlier.kind != kind or earlier.sha256 != sha256:
+        raise ValidationError("submission_id", f"{earlier.id} was used for another file; use a new "
+                                               "submission_id for each file")
+    return describe(session, earlier)
+
+
+def describe(session: Session, record: SubmissionRecord, *, details: bool = True) -> pb.Submission:
     session.flush()
-    forwarded = session.scalar(select(func.count()).select_from(BatchRow).where(
-        BatchRow.batch_id == batch.id, BatchRow.forwarded_at.is_not(None))) or 0
-    refused_rows = session.scalars(select(BatchRow).where(
-        BatchRow.batch_id == batch.id, BatchRow.refusal != "").order_by(BatchRow.row)).all()
-    status = "accepted" if forwarded == 0 else "done" if forwarded == batch.rows else "forwarding"
-    return pb.IngestBatch(
-        id=batch.id, table=batch.table, status=status, rows=batch.rows, forwarded=forwarded,
-        accepted_at=batch.accepted_at.isoformat(), actor=batch.actor, sha256=batch.sha256,
-        refused=len(refused_rows),
-        refusals=[pb.RowError(row=r.row, column="", reason=r.refusal) for r in refused_rows])
+    applied, refused = session.execute(select(
+        func.count(SubmissionRow.applied_at),
+        func.count().filter(SubmissionRow.refusal != "")).where(
+        SubmissionRow.submission_id == record.id)).one()
+    submission = pb.Submission(
+        id=record.id, kind=record.kind, status=record.status, rows=record.rows,
+        applied=(applied or 0) - (refused or 0), refused=refused or 0, error_count=record.error_count,
+        received_at=record.received_at.isoformat(), actor=record.actor, sha256=record.sha256,
+        digest=record.digest, format=record.format, partial=record.partial)
+    if details:
+        submission.errors.extend(pb.RowError(**e) for e in json.loads(record.errors))
+        submission.refusals.extend(pb.RowError(row=r.row, column=r.refusal_column, reason=r.refusal)
+                                   for r in session.scalars(select(SubmissionRow).where(
+                                       SubmissionRow.submission_id == record.id,
+                                       SubmissionRow.refusal != "").order_by(SubmissionRow.row).limit(1000)))
+    return submission
 
 
-def get_batch(sessions: sessionmaker, batch_id: str) -> pb.IngestBatch:
+def get(sessions: sessionmaker, submission_id: str) -> pb.Submission:
     with sessions() as session:
-        batch = session.get(Batch, batch_id)
-        if batch is None:
-            raise NotFound("batch", batch_id)
-        return describe(session, batch)
+        record = session.get(SubmissionRecord, submission_id)
+        if record is None:
+            raise NotFound("submission", submission_id)
+        return describe(session, record)
 
 
-def list_batches(sessions: sessionmaker, limit: int) -> list[pb.IngestBatch]:
+def recent(sessions: sessionmaker, limit: int) -> list[pb.Submission]:
     with sessions() as session:
-        batches = session.scalars(select(Batch).order_by(Batch.accepted_at.desc())
+        records = session.scalars(select(SubmissionRecord).order_by(SubmissionRecord.received_at.desc())
                                   .limit(min(limit or 50, 500))).all()
-        return [describe(session, b) for b in batches]
+        return [describe(session, r, details=False) for r in records]
+

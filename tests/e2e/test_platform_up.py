@@ -40,6 +40,7 @@ INDICATOR = "provincial_platforms"
 COUNTED_LEVELS = {ppb.PLATFORM_LEVEL_NATIONAL, ppb.PLATFORM_LEVEL_PROVINCIAL}
 EXCLUDED_KINDS = {"high_tech_zone", "high_tech_zone_subpark", "iur_centre"}
 SOURCE_SERVICES = ("platforms", "enterprises", "talent", "finance", "ingest")
+WORKER_TOPICS = {t.name for t in SOURCE_TOPICS}
 
 
 def poll(read: Callable[[], Any], done: Callable[[Any], bool], timeout_s: float) -> tuple[Any, float]:
@@ -115,14 +116,16 @@ class Snapshot:
 
 def settled(up: PlatformProcess) -> bool:
     """Every outbox published, and the worker has consumed at least every event the source
-    services published to each of its topics since this start."""
+    services published to each of its topics since this start (the ingest gateway's own
+    submission events are not the worker's to consume)."""
     keys = [f"{s}.metrics" for s in SOURCE_SERVICES] + ["indicators-worker.metrics"]
     if any(up.outbox_backlog(k) != 0 for k in keys):
         return False
     published: dict[str, float] = {}
     for service in SOURCE_SERVICES:
         for labels, value in metric_samples(up.metrics(f"{service}.metrics"), "yinling_events_published_total"):
-            published[labels["topic"]] = published.get(labels["topic"], 0) + value
+            if labels["topic"] in WORKER_TOPICS:
+                published[labels["topic"]] = published.get(labels["topic"], 0) + value
     consumed: dict[str, float] = {}
     for labels, value in metric_samples(up.metrics("indicators-worker.metrics"), "yinling_events_consumed_total"):
         consumed[labels["topic"]] = consumed.get(labels["topic"], 0) + value

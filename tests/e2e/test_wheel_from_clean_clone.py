@@ -97,7 +97,7 @@ def test_every_module_and_console_script_loads_from_the_fresh_environment(venv: 
 
 def test_yinling_help_lists_every_process_command(venv: Path):
     out = run(venv / "bin" / "yinling", "--help", cwd=venv)
-    for command in ("serve", "worker", "opendata", "broker", "up", "ingest-table"):
+    for command in ("serve", "worker", "opendata", "broker", "up", "ingest"):
         assert command in out
     serve = run(venv / "bin" / "yinling", "serve", "--help", cwd=venv)
     assert "platforms|enterprises|talent|finance|ingest|indicators" in serve

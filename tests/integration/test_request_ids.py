@@ -17,6 +17,7 @@ from test_enterprises_service import new_code
 from test_finance_service import a_loan
 from test_talent_service import commissioner
 
+from ingest_files import upload
 from services.enterprises.main import bindings as enterprise_bindings
 from services.enterprises.store import MODELS as ENTERPRISE_MODELS
 from services.finance.main import MODELS as FINANCE_MODELS
@@ -172,7 +173,7 @@ def ingest(broker, tmp_path) -> Iterator[object]:  # type: ignore[no-untyped-def
                                 grpc_port=free_port(), database_url=f"sqlite:///{tmp_path / 'e.db'}")
     runtime, forwarder = start_ingest(settings, grpc_port=free_port(),
                                       database_url=f"sqlite:///{tmp_path / 'ingest.db'}",
-                                      enterprises_address=f"127.0.0.1:{enterprises.server.port}")
+                                      owner_addresses={"enterprises": f"127.0.0.1:{enterprises.server.port}"})
     channel = grpc.insecure_channel(f"127.0.0.1:{runtime.server.port}")
     yield ingest_pb2_grpc.IngestGatewayStub(channel)
     channel.close()
@@ -181,19 +182,18 @@ def ingest(broker, tmp_path) -> Iterator[object]:  # type: ignore[no-untyped-def
     enterprises.stop()
 
 
-def test_ingest_uploads_bind_their_request_id_too(ingest):
+def test_ingest_uploads_bind_their_submission_id_too(ingest):
     table = b"territory,year,measure,value,unit,source,reported_on\n440703,2021,gdp,1.5,CNY_10K,s,2022-06-30\n"
-    request = ing.IngestTableRequest(table="regional_statistics", content=table, request_id=str(uuid.uuid4()))
+    submission_id = str(uuid.uuid4())
     gate = threading.Barrier(6)
 
     def send(_n: int) -> str:
         gate.wait()
-        return ingest.IngestTable(request, metadata=STEWARD, timeout=60).batch.id
+        return upload(ingest, "regional_statistics", table, STEWARD, submission_id=submission_id).id
     with ThreadPoolExecutor(6) as pool:
-        batch_ids = set(pool.map(send, range(6)))
-    assert len(batch_ids) == 1
-    other = ing.IngestTableRequest(table="regional_statistics", content=table.replace(b"1.5", b"2.5"),
-                                   request_id=request.request_id)
-    code, field, _ = refused_field(lambda: ingest.IngestTable(other, metadata=STEWARD))
-    assert (code, field) == (grpc.StatusCode.INVALID_ARGUMENT, "request_id")
-    assert len(ingest.ListBatches(ing.ListBatchesRequest()).batches) == 1
+        submission_ids = set(pool.map(send, range(6)))
+    assert submission_ids == {submission_id}
+    code, field, _ = refused_field(lambda: upload(ingest, "regional_statistics", table.replace(b"1.5", b"2.5"),
+                                                  STEWARD, submission_id=submission_id))
+    assert (code, field) == (grpc.StatusCode.INVALID_ARGUMENT, "submission_id")
+    assert len(ingest.ListSubmissions(ing.ListSubmissionsRequest(), metadata=STEWARD).submissions) == 1

@@ -11,6 +11,7 @@ import yinling.v1.audit_pb2  # noqa: F401 - register the descriptors
 import yinling.v1.enterprises_pb2  # noqa: F401
 import yinling.v1.finance_pb2  # noqa: F401
 import yinling.v1.indicators_pb2  # noqa: F401
+import yinling.v1.ingest_pb2  # noqa: F401
 import yinling.v1.platforms_pb2  # noqa: F401
 import yinling.v1.talent_pb2  # noqa: F401
 from yinling.envelope import event_type
