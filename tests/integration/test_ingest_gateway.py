@@ -23,6 +23,7 @@ from ingest_files import (
 from services.ingest.apply import Applier
 from services.ingest.store import SubmissionRow
 from yinling.outbox import OutboxRecord
+from yinling.topics import INGEST_EVENTS
 from yinling.v1 import enterprises_pb2 as ent
 from yinling.v1 import ingest_pb2 as pb
 
@@ -147,6 +148,7 @@ def test_each_submission_stages_its_events_with_counts(gateway):
     rejected = upload(gateway.ingest, "enterprise_list", csv_bytes(LIST_HEADER, [rows[0][:5]]), STEWARD)
     with gateway.runtime.sessions() as session:
         events = session.execute(select(OutboxRecord.key, OutboxRecord.ce_type, OutboxRecord.payload)
+                                 .where(OutboxRecord.topic == INGEST_EVENTS.name)
                                  .order_by(OutboxRecord.id)).all()
     assert [(k, t.split(".")[-2]) for k, t, _ in events] == [
         (done.id, "received"), (done.id, "validated"), (done.id, "applied"),
