@@ -211,8 +211,9 @@ def test_health_checks_and_scrapes_are_not_counted_as_requests(prometheus) -> No
                 for r in prom.api("query", query=query)["result"]}
 
     grpc_requests = counted("sum by (service, method) (yinling_grpc_requests_total) > 0")
-    # The registration, and the feed's request read through the IndicatorService's List.
-    assert set(grpc_requests) == {("Register", "platforms"), ("List", "indicators")}
+    # The registration, and the feed's request: the latest change for its ETag, then the values.
+    assert set(grpc_requests) == {("Register", "platforms"), ("LatestChange", "indicators"),
+                                  ("List", "indicators")}
     assert grpc_requests[("Register", "platforms")] == 1.0
     assert counted("sum by (route) (yinling_opendata_requests_total)") == {
         ("/api/v1/indicators",): 1.0}
