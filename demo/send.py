@@ -23,6 +23,7 @@ from tenacity import (
 )
 
 from demo.model import Chain, Command
+from yinling import tls
 from yinling.auth import bearer
 from yinling.config import Settings
 from yinling.v1 import enterprises_pb2_grpc, finance_pb2_grpc, platforms_pb2_grpc, talent_pb2_grpc
@@ -68,7 +69,7 @@ class Sender:
     def stub(self, service: str) -> Any:
         with self._lock:  # one channel per service, shared by the pool's threads
             if service not in self.stubs:
-                channel = grpc.insecure_channel(self.settings.address(f"{service}.grpc"))
+                channel = tls.channel(self.settings, self.settings.address(f"{service}.grpc"))
                 self.channels[service] = channel
                 self.stubs[service] = STUBS[service](channel)
             return self.stubs[service]

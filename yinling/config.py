@@ -36,6 +36,10 @@ def _env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def _path(value: str | None) -> Path | None:
+    return Path(value) if value else None
+
+
 @dataclass(frozen=True)
 class Settings:
     # Empty means: start the embedded development broker on loopback.
@@ -58,6 +62,11 @@ class Settings:
     # The feed's contact for data.json (a mailto: address); the default is a placeholder
     # that a deployment replaces with the publisher's real address.
     opendata_contact: str = "mailto:opendata@example.invalid"
+    # TLS (PEM files): a certificate and key make every gRPC and HTTP server of this process
+    # serve TLS only; a CA bundle makes every client of a peer verify it (see yinling.tls).
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    tls_ca: Path | None = None
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -79,6 +88,7 @@ class Settings:
             time_zone=_env("TIME_ZONE", "Asia/Shanghai") or "Asia/Shanghai",
             opendata_rate_limit=os.environ.get("YINLING_OPENDATA_RATE_LIMIT", "6000/minute"),
             opendata_contact=_env("OPENDATA_CONTACT", "mailto:opendata@example.invalid") or "",
+            tls_cert=_path(_env("TLS_CERT")), tls_key=_path(_env("TLS_KEY")), tls_ca=_path(_env("TLS_CA")),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

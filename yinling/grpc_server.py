@@ -277,7 +277,7 @@ class GrpcServer:
 
     def __init__(self, service: str, bindings: Iterable[ServiceBinding], address: str,
                  max_workers: int = 16, access: AccessControl | None = None,
-                 audit: AuditLog | None = None) -> None:
+                 audit: AuditLog | None = None, credentials: grpc.ServerCredentials | None = None) -> None:
         self.service = service
         self.bindings = list(bindings)
         self.address = address
@@ -295,7 +295,9 @@ class GrpcServer:
         _count_from_zero(service, names)
         reflection.enable_server_reflection(
             (*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name), self.server)
-        self.port = self.server.add_insecure_port(address)
+        # TLS only when configured (yinling.tls): never a plaintext port beside a secure one.
+        self.port = (self.server.add_secure_port(address, credentials) if credentials is not None
+                     else self.server.add_insecure_port(address))
         if self.port == 0:
             raise RuntimeError(f"cannot listen on {address}")
 

@@ -13,6 +13,7 @@ import click
 import grpc
 from tqdm import tqdm
 
+from yinling import tls
 from yinling.auth import bearer
 from yinling.config import Settings
 from yinling.v1 import ingest_pb2 as pb
@@ -34,7 +35,7 @@ def _parts(header: pb.UploadHeader, content: bytes, bar: tqdm) -> Iterator[pb.Up
 def ingest(settings: Settings, path: str, header: pb.UploadHeader, token: str, report: str = "",
            wait: bool = True, timeout_s: float = 600) -> pb.Submission:
     content = Path(path).read_bytes()
-    with grpc.insecure_channel(settings.address("ingest.grpc")) as channel:
+    with tls.channel(settings, settings.address("ingest.grpc")) as channel:
         stub = ingest_pb2_grpc.IngestGatewayStub(channel)
         with tqdm(total=len(content), unit="B", unit_scale=True, desc="upload and validate", leave=False) as bar:
             try:

@@ -1,12 +1,17 @@
 """Waiting for a process to be ready: gRPC health checks and HTTP health endpoints."""
 from __future__ import annotations
 
+import ssl
 import subprocess
 import time
 import urllib.request
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from yinling.config import Settings
+from yinling.tls import channel as peer_channel
 
 
 def _exited(process: subprocess.Popen | None) -> bool:
@@ -14,9 +19,10 @@ def _exited(process: subprocess.Popen | None) -> bool:
 
 
 def wait_for_grpc(address: str, timeout_s: float, process: subprocess.Popen | None = None,
-                  service: str = "") -> None:
+                  service: str = "", settings: Settings | None = None) -> None:
+    """`settings`: reach the server as its peers do (TLS when a CA is configured)."""
     deadline = time.monotonic() + timeout_s
-    with grpc.insecure_channel(address) as channel:
+    with (peer_channel(settings, address) if settings else grpc.insecure_channel(address)) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if _exited(process):
@@ -31,13 +37,16 @@ def wait_for_grpc(address: str, timeout_s: float, process: subprocess.Popen | No
     raise TimeoutError(f"gRPC at {address} not SERVING within {timeout_s}s")
 
 
-def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None = None) -> None:
+def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None = None,
+                  ca: Path | None = None) -> None:
+    """`ca`: verify an https server against this bundle."""
+    context = ssl.create_default_context(cafile=str(ca)) if ca else None
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if _exited(process):
             raise RuntimeError(f"process exited with code {process.returncode}")  # type: ignore[union-attr]
         try:
-            with urllib.request.urlopen(url, timeout=1) as reply:
+            with urllib.request.urlopen(url, timeout=1, context=context) as reply:
                 if reply.status == 200:
                     return
         except OSError:

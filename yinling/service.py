@@ -19,6 +19,7 @@ from yinling.db import Base, create_schema, make_engine, make_sessionmaker
 from yinling.grpc_server import GrpcServer, ServiceBinding, run_until_signalled
 from yinling.metrics import serve_metrics
 from yinling.relay import OutboxRelay
+from yinling.tls import server_credentials
 from yinling.tokens import TokenStore, tokens_database_url
 
 log = logging.getLogger(__name__)
@@ -72,7 +73,7 @@ def start_service(
     access = AccessControl(Authenticator(tokens), sessions)
     port = grpc_port if grpc_port is not None else settings.port(f"{name}.grpc")
     server = GrpcServer(name, bindings(sessions, relay.wake), f"{settings.host}:{port}",
-                        access=access, audit=audit).start()
+                        access=access, audit=audit, credentials=server_credentials(settings)).start()
     server.set_serving()
     log.info("%s serving gRPC on %s:%s", name, settings.host, server.port)
     return ServiceRuntime(name, engine, sessions, relay, server, tokens, audit)

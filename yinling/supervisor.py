@@ -21,6 +21,7 @@ from pathlib import Path
 from yinling.broker import EmbeddedBroker, ensure_topics, wait_until_ready
 from yinling.config import Settings
 from yinling.readiness import wait_for_grpc, wait_for_http
+from yinling.tls import scheme
 
 log = logging.getLogger(__name__)
 # Work to run once the platform is up, in a thread; it should return soon after the event is set.
@@ -92,9 +93,10 @@ class Platform:
     def wait_ready(self, child: Child, timeout_s: float = 90) -> None:
         kind, _, key = child.ready_check.partition(":")
         if kind == "grpc":
-            wait_for_grpc(self.settings.address(key), timeout_s, child.process)
+            wait_for_grpc(self.settings.address(key), timeout_s, child.process, settings=self.settings)
         elif kind == "http":
-            wait_for_http(f"http://{self.settings.address(key)}/healthz", timeout_s, child.process)
+            wait_for_http(f"{scheme(self.settings)}://{self.settings.address(key)}/healthz", timeout_s,
+                          child.process, ca=self.settings.tls_ca)
 
     def start_children(self) -> None:
         for child in self.children:
@@ -140,7 +142,7 @@ class Platform:
 
 
 def print_urls(settings: Settings, bootstrap: str) -> None:
-    feed = f"http://{settings.address('opendata.http')}"
+    feed = f"{scheme(settings)}://{settings.address('opendata.http')}"
     print(f"""
 Yinling is up.
   open-data feed     {feed}/            (indicators: {feed}/api/v1/indicators , CSV: {feed}/api/v1/indicators.csv)

@@ -13,6 +13,7 @@ from yinling.auth import Authenticator
 from yinling.config import Settings
 from yinling.grpc_server import GrpcServer, run_until_signalled
 from yinling.metrics import serve_metrics
+from yinling.tls import server_credentials
 from yinling.tokens import TokenStore, tokens_database_url
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ def start(settings: Settings, database_url: str | None = None,
     # Refusals go to the indicators database's outbox, published by the worker's relay.
     audit = AuditLog(SERVICE, runtime.sessions, lambda: None)
     server = GrpcServer(SERVICE, [binding(runtime.engine, runtime.plans, stopping)], address,
-                        access=AccessControl(Authenticator(tokens)), audit=audit).start()
+                        access=AccessControl(Authenticator(tokens)), audit=audit,
+                        credentials=server_credentials(settings)).start()
     server.set_serving()
     log.info("indicators serving gRPC on %s:%s", settings.host, server.port)
 

@@ -52,8 +52,11 @@ def refusal_of(code: str, message: str) -> str:
 
 class Applier:
     def __init__(self, sessions: sessionmaker, addresses: Mapping[str, str], token: str,
-                 on_commit: Callable[[], None] = lambda: None) -> None:
-        """`addresses`: the gRPC address of each owning service, by its name."""
+                 on_commit: Callable[[], None] = lambda: None,
+                 connect: Callable[[str], grpc.Channel] = grpc.insecure_channel) -> None:
+        """`addresses`: the gRPC address of each owning service, by its name; `connect`
+        opens a channel to one (TLS by configuration: yinling.tls.channel)."""
+        self.connect = connect
         self.sessions = sessions
         self.on_commit = on_commit
         self.addresses = addresses
@@ -80,7 +83,7 @@ class Applier:
 
     def sender(self, owner_name: str) -> Sender:
         if owner_name not in self._channels:
-            self._channels[owner_name] = grpc.insecure_channel(self.addresses[owner_name])
+            self._channels[owner_name] = self.connect(self.addresses[owner_name])
         return owner(owner_name).sender(self._channels[owner_name], self.metadata)
 
     def run(self) -> None:

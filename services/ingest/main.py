@@ -9,6 +9,7 @@ from services.ingest.access import POLICY
 from services.ingest.apply import Applier
 from services.ingest.grpc_api import IngestGatewayServicer
 from services.ingest.store import MODELS
+from yinling import tls
 from yinling.config import Settings
 from yinling.grpc_server import ServiceBinding, run_until_signalled
 from yinling.metrics import serve_metrics
@@ -28,7 +29,8 @@ def start(settings: Settings, grpc_port: int | None = None, database_url: str | 
 
     def bindings(sessions: sessionmaker, on_commit) -> list[ServiceBinding]:  # type: ignore[no-untyped-def]
         holder["applier"] = Applier(
-            sessions, addresses, os.environ.get("YINLING_INGEST_TOKEN", "dev-steward"), on_commit).start()
+            sessions, addresses, os.environ.get("YINLING_INGEST_TOKEN", "dev-steward"), on_commit,
+            connect=lambda address: tls.channel(settings, address)).start()
         servicer = IngestGatewayServicer(sessions, holder["applier"].wake, on_commit)
         return [ServiceBinding(SERVICE_NAME, ingest_pb2_grpc.add_IngestGatewayServicer_to_server, servicer,
                                POLICY)]

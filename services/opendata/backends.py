@@ -7,6 +7,7 @@ from typing import Any, TypeVar, cast
 import grpc
 
 from services.opendata.errors import FeedError, from_rpc_error
+from yinling import tls
 from yinling.config import Settings
 from yinling.v1 import (
     common_pb2,
@@ -24,15 +25,16 @@ _CHANGE_PARAMETERS = {"after_cursor": "after", "limit": "limit", "indicator_ids"
 
 
 class Backends:
-    def __init__(self, indicators_address: str, platforms_address: str) -> None:
-        self._channels = [grpc.insecure_channel(indicators_address),
-                          grpc.insecure_channel(platforms_address)]
+    def __init__(self, indicators_address: str, platforms_address: str,
+                 connect: Callable[[str], grpc.Channel] = grpc.insecure_channel) -> None:
+        self._channels = [connect(indicators_address), connect(platforms_address)]
         self.indicators = indicators_pb2_grpc.IndicatorServiceStub(self._channels[0])
         self.platforms = platforms_pb2_grpc.PlatformRegistryStub(self._channels[1])
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Backends:
-        return cls(settings.address("indicators.grpc"), settings.address("platforms.grpc"))
+        return cls(settings.address("indicators.grpc"), settings.address("platforms.grpc"),
+                   lambda address: tls.channel(settings, address))
 
     def close(self) -> None:
         for channel in self._channels:
