@@ -1,0 +1,137 @@
+"""The SDMX REST routes and the World Bank-style series over a real IndicatorService (SQLite)
+and the real feed under uvicorn, read back with pysdmx as a statistician would."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+import pandas as pd
+import pytest
+from pysdmx.io import get_datasets
+
+from indicator_streams import PLAN, accredited, platform_event
+from opendata_fakes import running_feed
+from services.indicators.main import start
+from services.indicators.runtime import open_runtime
+from yinling.config import Settings
+from yinling.topics import PLATFORM_EVENTS
+
+FLOW = "/sdmx/v2/data/dataflow/YINLING/jiangmen-2022-2024/1.0.0"
+STRUCTURE = "/sdmx/v2/structure/dataflow/YINLING/jiangmen-2022-2024/1.0.0?references=all"
+
+
+def accredit(engine, pid: str, district: str, since: str) -> None:  # type: ignore[no-untyped-def]
+    event = platform_event(accredited(pid, "key_laboratory", district, "provincial", since), "accredited")
+    engine.apply_batch([event], topic_of=lambda _e: PLATFORM_EVENTS.name)
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Client, str, object]]:
+    """Indicators (with one platform accredited in 2023), the feed, and the engine to add more."""
+    tmp = tmp_path_factory.mktemp("sdmx")
+    url = f"sqlite:///{Path(tmp) / 'indicators.db'}"
+    settings = Settings(data_dir=tmp, plan_path=PLAN)
+    server, stop = start(settings, url, port=0)
+    writer = open_runtime(settings, url)
+    accredit(writer.engine, "plt-s1", "440703", "2023-03-01")
+    feed_settings = replace(settings, ports={**settings.ports, "indicators.grpc": server.port,
+                                             "platforms.grpc": server.port})
+    try:
+        with running_feed(feed_settings) as base, httpx.Client(base_url=base, timeout=20) as client:
+            yield client, base, writer.engine
+    finally:
+        stop()
+        writer.close()
+
+
+def test_pysdmx_reads_the_dataflow_and_finds_the_json_apis_numbers(stack) -> None:  # type: ignore[no-untyped-def]
+    client, base, _engine = stack
+    datasets = get_datasets(f"{base}{FLOW}?format=csv", f"{base}{STRUCTURE}")
+    assert len(datasets) == 1
+    frame = datasets[0].data
+    schema = datasets[0].structure   # the DSD was found through the dataflow and attached
+    assert schema.id == "jiangmen-2022-2024" and schema.components["CONF_STATUS"].local_codes is not None
+    read = {(r.INDICATOR, r.REF_AREA, str(r.TIME_PERIOD)): (r.OBS_VALUE, r.CONF_STATUS)
+            for r in frame.itertuples()}
+    expected = {}
+    for year in ("2022", "2023", "2024"):
+        for v in client.get("/api/v1/indicators", params={"as_of": f"{year}-12-31"}).json()["indicators"]:
+            expected[(v["indicator_id"], v["territory"], year)] = ("" if v["suppressed"] else v["value"],
+                                                                   "C" if v["suppressed"] else "F")
+    assert read.keys() == expected.keys() and len(read) == 18 * 8 * 3
+    for key, (value, conf) in expected.items():
+        got, got_conf = read[key]
+        assert got_conf == conf, key
+        assert (Decimal(got) == Decimal(value)) if value else pd.isna(got), key
+    assert read[("provincial_platforms", "440703", "2023")][0] == 1
+    assert read[("provincial_platforms", "440703", "2022")][0] == 0
+
+
+def test_as_of_gives_the_vintage_published_then_and_updated_after_only_what_changed(stack) -> None:  # type: ignore[no-untyped-def]
+    client, _base, engine = stack
+    cell = "provincial_platforms.440704"
+    accredit(engine, "plt-s2", "440704", "2023-05-01")
+    time.sleep(0.05)
+    between = datetime.now(UTC).isoformat()
+    time.sleep(0.05)
+    accredit(engine, "plt-s3", "440704", "2023-06-01")
+
+    def obs(**query: str) -> dict[str, str]:
+        text = client.get(f"{FLOW}/{cell}", params={"format": "csv", **query}).text
+        lines = [line.split(",") for line in text.strip().splitlines()]
+        head = lines[0]
+        return {r[head.index("TIME_PERIOD")]: r[head.index("OBS_VALUE")] for r in lines[1:]}
+
+    assert obs() == {"2022": "0", "2023": "2", "2024": "2"}
+    assert obs(asOf=between) == {"2022": "0", "2023": "1", "2024": "1"}
+    assert obs(asOf="2000-01-01") == {}   # nothing of this cell had been published
+    assert obs(updatedAfter=between) == {"2023": "2", "2024": "2"}   # 2022 did not change
+    assert obs(lastNObservations="1") == {"2024": "2"}
+    history = client.get(f"{FLOW}/{cell}", params={"includeHistory": "true"},
+                         headers={"Accept": "application/vnd.sdmx.data+json;version=2.0.0"}).json()
+    sets = history["data"]["dataSets"]
+    years = history["data"]["structures"][0]["dimensions"]["observation"][2]["values"]
+    y2023 = str([v["id"] for v in years].index("2023"))
+    published = [s["observations"].get(f"0:0:{y2023}", [None])[0] for s in sets if "validFrom" in s]
+    # first computed (0) when the indicator was first touched, then each accreditation
+    assert published == [0, 1, 2] and all(s["validFrom"] for s in sets if "validFrom" in s)
+
+
+def test_parameters_it_cannot_honour_are_refused_by_name(stack) -> None:  # type: ignore[no-untyped-def]
+    client, _base, _engine = stack
+    cases = [({"dimensionAtObservation": "TIME_PERIOD"}, 501, "dimensionAtObservation"),
+             ({"sort": "TIME_PERIOD"}, 501, "sort"),
+             ({"includeHistory": "true", "format": "csv"}, 501, "includeHistory"),
+             ({"asOf": "yesterday"}, 400, "asOf"),
+             ({"asOf": "2024-01-01", "updatedAfter": "2024-06-01"}, 400, "updatedAfter"),
+             ({"lastNObservations": "0"}, 400, "lastNObservations"),
+             ({"c[REF_AREA]": "440703"}, 400, "c[REF_AREA]")]
+    for query, status, field in cases:
+        response = client.get(FLOW, params=query)
+        assert response.status_code == status, query
+        assert response.json()["error"]["field"] == field, query
+    wrong = client.get(FLOW, headers={"Accept": "application/vnd.sdmx.data+csv;version=1.0.0"})
+    assert wrong.status_code == 406
+    assert client.get("/sdmx/v2/data/dataflow/YINLING/no-such-plan").status_code == 404
+
+
+def test_series_in_the_manner_of_the_world_bank(stack) -> None:  # type: ignore[no-untyped-def]
+    client, _base, _engine = stack
+    meta, rows = client.get("/api/v1/series", params={
+        "indicator": "provincial_platforms", "territory": "440703", "date": "2022:2023"}).json()
+    assert meta == {"page": 1, "pages": 1, "per_page": 50, "total": 2, "sourceid": "jiangmen-2022-2024"}
+    assert [(r["date"], r["value"]) for r in rows] == [("2023", 1), ("2022", 0)]
+    assert rows[0]["territory"] == {"id": "440703", "value": "Pengjiang"}
+    _meta, recent = client.get("/api/v1/series", params={
+        "indicator": "provincial_platforms;iur_centres", "territory": "440703", "mrv": "1"}).json()
+    assert [(r["indicator"]["id"], r["date"]) for r in recent] == [
+        ("iur_centres", "2024"), ("provincial_platforms", "2024")]
+    paged, second = client.get("/api/v1/series", params={"per_page": "100", "page": "2"}).json()
+    assert paged["total"] == 18 * 8 * 3 and paged["pages"] == 5 and len(second) == 100
+    bad = client.get("/api/v1/series", params={"date": "2024:2022"})
+    assert bad.status_code == 400 and bad.json()["error"]["field"] == "date"
