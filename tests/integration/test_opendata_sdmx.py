@@ -18,11 +18,24 @@ from indicator_streams import PLAN, accredited, platform_event
 from opendata_fakes import running_feed
 from services.indicators.main import start
 from services.indicators.runtime import open_runtime
+from services.indicators.samples import enterprise, envelope, finance
 from yinling.config import Settings
 from yinling.topics import PLATFORM_EVENTS
 
 FLOW = "/sdmx/v2/data/dataflow/YINLING/jiangmen-2022-2024/1.0.0"
 STRUCTURE = "/sdmx/v2/structure/dataflow/YINLING/jiangmen-2022-2024/1.0.0?references=all"
+SECRET = "9876543.21"   # a loan alone in 440785: withheld under the small-cell rule
+
+
+def lenders(engine) -> None:  # type: ignore[no-untyped-def]
+    """One loan in 恩平 (the secret), four in 开平: both districts withheld, the city shown."""
+    records = []
+    for n, district in enumerate(["440785"] + ["440783"] * 4):
+        code = f"91440700MA5{n:06d}"
+        records.append(enterprise(code, [(district, "2020-01-01", "")], []))
+        amount = 987_654_321 if n == 0 else 100_000_000
+        records.append(finance(f"F{n}", "loan", code, district, amount, "2023-05-01"))
+    engine.apply_batch([envelope(r) for r in records])
 
 
 def accredit(engine, pid: str, district: str, since: str) -> None:  # type: ignore[no-untyped-def]
@@ -39,6 +52,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[httpx.Clie
     server, stop = start(settings, url, port=0)
     writer = open_runtime(settings, url)
     accredit(writer.engine, "plt-s1", "440703", "2023-03-01")
+    lenders(writer.engine)
     feed_settings = replace(settings, ports={**settings.ports, "indicators.grpc": server.port,
                                              "platforms.grpc": server.port})
     try:
@@ -67,7 +81,10 @@ def test_pysdmx_reads_the_dataflow_and_finds_the_json_apis_numbers(stack) -> Non
     for key, (value, conf) in expected.items():
         got, got_conf = read[key]
         assert got_conf == conf, key
-        assert (Decimal(got) == Decimal(value)) if value else pd.isna(got), key
+        # pysdmx gives the DSD's Decimal as a float: compared by its shortest repr
+        assert (Decimal(str(got)) == Decimal(value)) if value else pd.isna(got), key
+    assert read[("finance_credit", "440785", "2023")] == (read[("finance_credit", "440785", "2023")][0], "C")
+    assert pd.isna(read[("finance_credit", "440785", "2023")][0])
     assert read[("provincial_platforms", "440703", "2023")][0] == 1
     assert read[("provincial_platforms", "440703", "2022")][0] == 0
 
@@ -135,3 +152,24 @@ def test_series_in_the_manner_of_the_world_bank(stack) -> None:  # type: ignore[
     assert paged["total"] == 18 * 8 * 3 and paged["pages"] == 5 and len(second) == 100
     bad = client.get("/api/v1/series", params={"date": "2024:2022"})
     assert bad.status_code == 400 and bad.json()["error"]["field"] == "date"
+
+
+def test_a_withheld_value_appears_as_a_number_in_no_sdmx_or_series_answer(stack) -> None:  # type: ignore[no-untyped-def]
+    client, _base, _engine = stack
+    rows = client.get(f"{FLOW}/finance_credit", params={"format": "csv"}).text.splitlines()
+    head = rows[0].split(",")
+    cells = {(r[head.index("REF_AREA")], r[head.index("TIME_PERIOD")]): (r[head.index("OBS_VALUE")],
+                                                                         r[head.index("CONF_STATUS")])
+             for r in (line.split(",") for line in rows[1:])}
+    assert cells[("440785", "2023")] == ("", "C") and cells[("440783", "2023")] == ("", "C")
+    assert cells[("440700", "2023")] == ("13876543.21", "F")
+    answers = [client.get(FLOW, params={"format": "csv"}),
+               client.get(FLOW, params={"format": "csv", "asOf": datetime.now(UTC).isoformat()}),
+               client.get(FLOW, params={"includeHistory": "true"}),
+               client.get(FLOW, params={"updatedAfter": "2000-01-01"}),
+               client.get("/api/v1/series", params={"indicator": "finance_credit", "per_page": "1000"})]
+    for answer in answers:
+        assert answer.status_code == 200 and SECRET not in answer.text and "9876543" not in answer.text
+    _meta, series = answers[-1].json()
+    withheld = [r for r in series if r["territory"]["id"] == "440785" and r["date"] != "2022"]
+    assert len(withheld) == 2 and all(r["value"] is None and r["obs_status"] == "C" for r in withheld)
