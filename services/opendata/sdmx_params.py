@@ -69,6 +69,17 @@ def data_format(format_: str | None, accept: str | None) -> str:
     raise FeedError(406, "Accept", f"none of {accept!r} is served; ask for {CSV_MEDIA} or {JSON_MEDIA}")
 
 
+def structure_format(accept: str | None, served: str) -> None:
+    """Structures are served as SDMX-JSON 2.0.0 only: any other format asked for is 406."""
+    for item in (accept or "*/*").split(","):
+        media, *options = [p.strip() for p in item.split(";")]
+        version = next((o.split("=", 1)[1] for o in options if o.startswith("version=")), "2.0.0")
+        if media in ("application/json", "*/*", "application/*", "") or (
+                media == "application/vnd.sdmx.structure+json" and version == "2.0.0"):
+            return
+    raise FeedError(406, "Accept", f"none of {accept!r} is served; structures are {served}")
+
+
 def key_filter(key: str | None, dimensions: int = 2) -> list[list[set[str] | None]]:
     """SDMX keys (`ind.area`, `+` for several values, empty or `*` for any, `,` between keys);
     an empty list is every series."""

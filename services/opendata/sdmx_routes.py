@@ -87,9 +87,9 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
                 raise sp.not_implemented("references", f"references={references!r} is not implemented "
                                                        f"(served: {', '.join(sorted(sp.REFERENCES))})")
             sp.unsupported(detail=detail)
+            sp.structure_format(request.headers.get("accept"), st.STRUCTURE_MEDIA)
             body = json_bytes(structures(kind, agency, resource, version, references or "none"))
-            response = conditional(request, body, st.STRUCTURE_MEDIA)
-            return response
+            return conditional(request, body, st.STRUCTURE_MEDIA)
         for path in _paths(f"{ROOT}/structure/{kind}", ("agency", "resource", "version")):
             app.add_api_route(path, route, methods=["GET"], name=f"sdmx_{kind}_{path.count('{')}")
 

@@ -133,7 +133,10 @@ def test_parameters_it_cannot_honour_are_refused_by_name(stack) -> None:  # type
         assert response.status_code == status, query
         assert response.json()["error"]["field"] == field, query
     wrong = client.get(FLOW, headers={"Accept": "application/vnd.sdmx.data+csv;version=1.0.0"})
-    assert wrong.status_code == 406
+    assert wrong.status_code == 406 and wrong.json()["error"]["field"] == "Accept"
+    xml = client.get(STRUCTURE, headers={"Accept": "application/vnd.sdmx.structure+xml;version=3.0.0"})
+    assert xml.status_code == 406 and xml.json()["error"]["field"] == "Accept"
+    assert client.get("/sdmx/v2/structure/dataflow/YINLING", params={"references": "parents"}).status_code == 501
     assert client.get("/sdmx/v2/data/dataflow/YINLING/no-such-plan").status_code == 404
 
 
