@@ -59,26 +59,11 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
         if not flows:
             raise FeedError(404, None, f"no {kind} of agency {agency!r} at version {version!r}; "
                                        f"this service is agency {st.AGENCY}, version {st.VERSION}")
-        wanted = (lambda i: resource in ("*", i))  # noqa: E731
-        everything = references != "none"
-        found: dict[str, list[dict]] = {"dataflows": [], "structures": [], "lists": [], "concepts": []}
-        for plan in flows:
-            if kind == "dataflow" and wanted(st.dataflow_id(plan)):
-                found["dataflows"].append(st.dataflow(plan))
-                if everything:
-                    found["structures"].append(st.data_structure(plan))
-            if (kind == "datastructure" and wanted(st.dsd_id(plan))):
-                found["structures"].append(st.data_structure(plan))
-            lists = [c for c in st.codelists(plan) if kind == "codelist" and wanted(c["id"])]
-            if everything and (found["dataflows"] or found["structures"]):
-                lists = st.codelists(plan)
-            found["lists"] += [c for c in lists if c["id"] not in {x["id"] for x in found["lists"]}]
-        if (kind == "conceptscheme" and wanted(st.CONCEPTS)) or (everything and found["structures"]):
-            found["concepts"].append(st.concept_scheme())
-        if not any(found.values()):
-            raise FeedError(404, None, f"no {kind} {agency}/{resource}/{version}")
         # Prepared when the feed started: the structures are the plan files', read then.
-        return st.message(started, found["dataflows"], found["structures"], found["lists"], found["concepts"])
+        found = st.query(flows, kind, resource, references, started)
+        if found is None:
+            raise FeedError(404, None, f"no {kind} {agency}/{resource}/{version}")
+        return found
 
     def structure_route(kind: str) -> None:
         def route(request: Request, agency: str = "*", resource: str = "*", version: str = "*",

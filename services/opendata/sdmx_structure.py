@@ -159,3 +159,28 @@ def with_children(plan: Plan, prepared: str) -> dict[str, Any]:
     """A dataflow with everything a reader needs to read its data (references=all)."""
     return message(prepared, [dataflow(plan)], [data_structure(plan)], codelists(plan),
                    [concept_scheme()])
+
+
+def query(plans: list[Plan], kind: str, resource: str, references: str,
+          prepared: str) -> dict[str, Any] | None:
+    """The artefacts of `kind` (dataflow, datastructure, codelist, conceptscheme) with id
+    `resource` (`*`: every one); unless references is "none", each dataflow with its data
+    structure and each data structure with its codelists and concepts. None when nothing is."""
+    def wanted(artefact_id: str) -> bool:
+        return resource in ("*", artefact_id)
+
+    children = references != "none"
+    flows = [p for p in plans if kind == "dataflow" and wanted(dataflow_id(p))]
+    described = [p for p in plans if (kind == "datastructure" and wanted(dsd_id(p)))
+                 or (children and p in flows)]
+    lists: dict[str, dict[str, Any]] = {}
+    for p in plans:
+        for c in codelists(p):
+            if (kind == "codelist" and wanted(c["id"])) or (children and p in described):
+                lists.setdefault(c["id"], c)
+    concepts = ([concept_scheme()] if (kind == "conceptscheme" and wanted(CONCEPTS))
+                or (children and described) else [])
+    if not (flows or described or lists or concepts):
+        return None
+    return message(prepared, [dataflow(p) for p in flows], [data_structure(p) for p in described],
+                   list(lists.values()), concepts)

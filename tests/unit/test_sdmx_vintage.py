@@ -68,3 +68,16 @@ def test_a_withheld_value_is_never_written_as_a_number() -> None:
     values = sorted(message["data"]["dataSets"][0]["observations"].values(), key=lambda v: str(v[0]))
     conf = message["data"]["structures"][0]["attributes"]["observation"][3]["values"]
     assert [(v[0], conf[v[4]]["id"]) for v in values] == [(9.0, "F"), (None, "C")]
+
+
+def test_structure_queries_give_the_artefact_and_with_references_what_it_uses() -> None:
+    from services.opendata.sdmx_structure import query
+    plan = load_plan("plans/jiangmen-2022-2024.yaml")
+    flow = query([plan], "dataflow", plan.id, "none", "2025-01-01T00:00:00Z")
+    assert flow is not None and list(flow["data"]) == ["dataflows"]
+    full = query([plan], "dataflow", "*", "all", "2025-01-01T00:00:00Z")
+    assert full is not None and sorted(full["data"]) == ["codelists", "conceptSchemes", "dataStructures", "dataflows"]
+    territories = query([plan], "codelist", "CL_TERRITORY", "none", "2025-01-01T00:00:00Z")
+    assert territories is not None and [c["id"] for c in territories["data"]["codelists"]] == ["CL_TERRITORY"]
+    assert len(territories["data"]["codelists"][0]["codes"]) == 8
+    assert query([plan], "codelist", "CL_NOTHING", "all", "2025-01-01T00:00:00Z") is None
