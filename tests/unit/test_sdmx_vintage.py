@@ -66,8 +66,11 @@ def test_a_withheld_value_is_never_written_as_a_number() -> None:
     assert rows[0]["STRUCTURE_ID"] == "YINLING:jiangmen-2022-2024(1.0.0)"
     message = json.loads(to_sdmx_json(plan, [(None, cells)], "2025-01-01T00:00:00.000000Z"))
     values = sorted(message["data"]["dataSets"][0]["observations"].values(), key=lambda v: str(v[0]))
-    conf = message["data"]["structures"][0]["attributes"]["observation"][3]["values"]
-    assert [(v[0], conf[v[4]]["id"]) for v in values] == [(9.0, "F"), (None, "C")]
+    attributes = message["data"]["structures"][0]["attributes"]["observation"]
+    at = next(n for n, a in enumerate(attributes) if a["id"] == "CONF_STATUS")
+    assert "TARGET" not in [a["id"] for a in attributes]   # no value to list: left out
+    conf = attributes[at]["values"]
+    assert [(v[0], conf[v[1 + at]]["id"]) for v in values] == [(9.0, "F"), (None, "C")]
 
 
 def test_structure_queries_give_the_artefact_and_with_references_what_it_uses() -> None:
