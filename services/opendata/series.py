@@ -6,7 +6,8 @@ years, or the most recent values, answered as `[page metadata, rows]`.
 
 A row is a year-end value of the plan (`date` is the year). `mrv=N` keeps the N most recent
 years of each series, `mrnev=N` the N most recent with a value (withheld and unavailable
-values skipped); `page` and `per_page` (at most 1000) page through the rows.
+values skipped); `page` and `per_page` (at most 1000) page through the rows; `lastupdated`
+is the day the newest change was recorded; `format=json` is accepted as World Bank clients send it.
 """
 from __future__ import annotations
 
@@ -87,7 +88,10 @@ def add_series_routes(app: FastAPI, backends: Callable[[Request], Backends],
     @app.get("/api/v1/series", dependencies=versioned)
     def series(request: Request, indicator: str | None = None, territory: str | None = None,
                date: str | None = None, mrv: str | None = None, mrnev: str | None = None,
-               page: str | None = None, per_page: str | None = None) -> Response:
+               page: str | None = None, per_page: str | None = None,
+               format: str | None = None) -> Response:  # noqa: A002 (the World Bank's name)
+        if format not in (None, "json"):
+            raise bad_parameter("format", f"{format!r} is not served; the series are JSON (format=json)")
         wanted, places = _codes(indicator, "indicator"), _codes(territory, "territory")
         years, recent = _years(date), _positive(mrv, "mrv")
         non_empty = _positive(mrnev, "mrnev")
@@ -105,6 +109,7 @@ def add_series_routes(app: FastAPI, backends: Callable[[Request], Backends],
         cells = select(values, wanted, places, years, recent, non_empty)
         total = len(cells)
         rows = [row(o, names) for o in cells[(number - 1) * size: number * size]]
+        latest = backends(request).latest_change().recorded_at
         meta = {"page": number, "pages": math.ceil(total / size), "per_page": size, "total": total,
-                "sourceid": plan.id}
+                "sourceid": plan.id, "lastupdated": latest[:10]}
         return json_response(request, [meta, rows])

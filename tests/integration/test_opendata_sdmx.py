@@ -159,8 +159,10 @@ def test_parameters_it_cannot_honour_are_refused_by_name(stack) -> None:  # type
 def test_series_in_the_manner_of_the_world_bank(stack) -> None:  # type: ignore[no-untyped-def]
     client, _base, _engine = stack
     meta, rows = client.get("/api/v1/series", params={
-        "indicator": "provincial_platforms", "territory": "440703", "date": "2022:2023"}).json()
-    assert meta == {"page": 1, "pages": 1, "per_page": 50, "total": 2, "sourceid": "jiangmen-2022-2024"}
+        "indicator": "provincial_platforms", "territory": "440703", "date": "2022:2023", "format": "json"}).json()
+    today = datetime.now(UTC).date().isoformat()
+    assert meta == {"page": 1, "pages": 1, "per_page": 50, "total": 2, "sourceid": "jiangmen-2022-2024",
+                    "lastupdated": today}
     assert [(r["date"], r["value"]) for r in rows] == [("2023", 1), ("2022", 0)]
     assert rows[0]["territory"] == {"id": "440703", "value": "Pengjiang"}
     _meta, recent = client.get("/api/v1/series", params={
