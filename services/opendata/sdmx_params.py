@@ -69,14 +69,26 @@ def data_format(format_: str | None, accept: str | None) -> str:
     raise FeedError(406, "Accept", f"none of {accept!r} is served; ask for {CSV_MEDIA} or {JSON_MEDIA}")
 
 
-def structure_format(accept: str | None, served: str) -> None:
-    """Structures are served as SDMX-JSON 2.0.0 only: any other format asked for is 406."""
+STRUCTURE_FORMATS = {"json": "json", "sdmx-json": "json", "xml": "xml", "sdmx-ml": "xml"}
+
+
+def structure_format(format_: str | None, accept: str | None, served: str) -> str:
+    """SDMX-JSON 2.0.0 (the default) or SDMX-ML 3.0.0, by the format parameter or Accept;
+    any other format asked for is 406."""
+    if format_:
+        if format_ not in STRUCTURE_FORMATS:
+            raise bad_parameter("format", f"unknown format {format_!r}; expected one of "
+                                          f"{', '.join(STRUCTURE_FORMATS)}")
+        return STRUCTURE_FORMATS[format_]
     for item in (accept or "*/*").split(","):
         media, *options = [p.strip() for p in item.split(";")]
-        version = next((o.split("=", 1)[1] for o in options if o.startswith("version=")), "2.0.0")
+        version = next((o.split("=", 1)[1] for o in options if o.startswith("version=")), "")
         if media in ("application/json", "*/*", "application/*", "") or (
-                media == "application/vnd.sdmx.structure+json" and version == "2.0.0"):
-            return
+                media == "application/vnd.sdmx.structure+json" and version in ("", "2.0.0")):
+            return "json"
+        if media in ("application/xml", "text/xml") or (
+                media == "application/vnd.sdmx.structure+xml" and version in ("", "3.0.0")):
+            return "xml"
     raise FeedError(406, "Accept", f"none of {accept!r} is served; structures are {served}")
 
 

@@ -1,5 +1,5 @@
 """SDMX REST 2.x routes of the indicators under /sdmx/v2: structures (dataflow, datastructure,
-codelist, conceptscheme) as SDMX-JSON 2.0.0, and data as SDMX-CSV 2.0.0 or SDMX-JSON 2.0.0
+codelist, conceptscheme) as SDMX-JSON 2.0.0 or SDMX-ML 3.0.0, and data as SDMX-CSV 2.0.0 or SDMX-JSON 2.0.0
 with updatedAfter, asOf, includeHistory, firstNObservations and lastNObservations.
 
 Observations are the plan's year-end values (TIME_PERIOD is the year); without a time
@@ -19,6 +19,8 @@ from services.opendata.backends import Backends
 from services.opendata.errors import FeedError, bad_parameter
 from services.opendata.responses import conditional, json_bytes
 from services.opendata.sdmx_data import CSV_MEDIA, JSON_MEDIA, to_sdmx_csv, to_sdmx_json
+from services.opendata.sdmx_ml import STRUCTURE_MEDIA as ML_STRUCTURE_MEDIA
+from services.opendata.sdmx_ml import structure_message
 from services.opendata.sdmx_vintage import (
     Observation,
     changed,
@@ -67,14 +69,18 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
 
     def structure_route(kind: str) -> None:
         def route(request: Request, agency: str = "*", resource: str = "*", version: str = "*",
-                  references: str | None = None, detail: str | None = None) -> Response:
+                  references: str | None = None, detail: str | None = None,
+                  format: str | None = None) -> Response:  # noqa: A002 (SDMX's name)
             if references is not None and references not in sp.REFERENCES:
                 raise sp.not_implemented("references", f"references={references!r} is not implemented "
                                                        f"(served: {', '.join(sorted(sp.REFERENCES))})")
             sp.unsupported(detail=detail)
-            sp.structure_format(request.headers.get("accept"), st.STRUCTURE_MEDIA)
-            body = json_bytes(structures(kind, agency, resource, version, references or "none"))
-            return conditional(request, body, st.STRUCTURE_MEDIA)
+            kind_of = sp.structure_format(format, request.headers.get("accept"),
+                                          f"{st.STRUCTURE_MEDIA} or {ML_STRUCTURE_MEDIA}")
+            found = structures(kind, agency, resource, version, references or "none")
+            if kind_of == "xml":
+                return conditional(request, structure_message(found), ML_STRUCTURE_MEDIA)
+            return conditional(request, json_bytes(found), st.STRUCTURE_MEDIA)
         for path in _paths(f"{ROOT}/structure/{kind}", ("agency", "resource", "version")):
             app.add_api_route(path, route, methods=["GET"], name=f"sdmx_{kind}_{path.count('{')}")
 

