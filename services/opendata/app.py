@@ -174,6 +174,6 @@ def create_app(settings: Settings) -> FastAPI:
     add_change_routes(app, backends, base, versioned)
     add_catalog_routes(app, backends, base, settings.opendata_contact)
     plans = loader(settings)
-    add_sdmx_routes(app, backends, settings, plans, versioned)
+    add_sdmx_routes(app, backends, settings, plans)
     add_series_routes(app, backends, plans, versioned)
     return app

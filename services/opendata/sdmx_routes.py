@@ -8,14 +8,15 @@ parameter they are the values the JSON API gives for those dates.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
 from services.opendata import sdmx_params as sp
 from services.opendata import sdmx_structure as st
 from services.opendata.backends import Backends
+from services.opendata.conditional import NotModified, is_fresh, version_of
 from services.opendata.errors import FeedError, bad_parameter
 from services.opendata.responses import conditional, json_bytes
 from services.opendata.sdmx_data import CSV_MEDIA, JSON_MEDIA, to_sdmx_csv, to_sdmx_json
@@ -43,8 +44,13 @@ def _paths(prefix: str, parts: Sequence[str]) -> list[str]:
     return [prefix + "".join(f"/{{{p}}}" for p in parts[:n]) for n in range(len(parts), -1, -1)]
 
 
+def negotiated(response: Response) -> Response:
+    response.headers["Vary"] = "Accept"   # the format may come from Accept
+    return response
+
+
 def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], settings: Settings,
-                    plans: Callable[[], list[Plan]], versioned: Sequence[Any] = ()) -> None:
+                    plans: Callable[[], list[Plan]]) -> None:
 
     def chosen(agency: str, flow: str, version: str) -> list[Plan]:
         if agency not in ("*", st.AGENCY) or (version not in sp.WILDCARD_VERSIONS and version != st.VERSION):
@@ -79,8 +85,8 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
                                           f"{st.STRUCTURE_MEDIA} or {ML_STRUCTURE_MEDIA}")
             found = structures(kind, agency, resource, version, references or "none")
             if kind_of == "xml":
-                return conditional(request, structure_message(found), ML_STRUCTURE_MEDIA)
-            return conditional(request, json_bytes(found), st.STRUCTURE_MEDIA)
+                return negotiated(conditional(request, structure_message(found), ML_STRUCTURE_MEDIA))
+            return negotiated(conditional(request, json_bytes(found), st.STRUCTURE_MEDIA))
         for path in _paths(f"{ROOT}/structure/{kind}", ("agency", "resource", "version")):
             app.add_api_route(path, route, methods=["GET"], name=f"sdmx_{kind}_{path.count('{')}")
 
@@ -99,9 +105,19 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
                if c.value.plan_id == plan.id and c.series != "now" and c.value.indicator_id in codes]
         return current, log
 
-    @app.get(ROOT + "/data/dataflow/{agency}/{resource}/{version}/{key}", dependencies=list(versioned))
-    @app.get(ROOT + "/data/dataflow/{agency}/{resource}/{version}", dependencies=list(versioned))
-    @app.get(ROOT + "/data/dataflow/{agency}/{resource}", dependencies=list(versioned))
+    def check_version(request: Request, kind: str) -> None:
+        """ETag and Last-Modified from the change log (conditional.py), one ETag per format: the
+        format may come from Accept, so a cache must tell the representations apart."""
+        latest = backends(request).latest_change()
+        version = version_of(request, latest.cursor, latest.recorded_at, settings.time_zone, False)
+        version = replace(version, etag=f'{version.etag[:-1]}-{kind}"')
+        request.state.version = version
+        if is_fresh(request, version):
+            raise NotModified(version)
+
+    @app.get(ROOT + "/data/dataflow/{agency}/{resource}/{version}/{key}")
+    @app.get(ROOT + "/data/dataflow/{agency}/{resource}/{version}")
+    @app.get(ROOT + "/data/dataflow/{agency}/{resource}")
     def data(request: Request, agency: str, resource: str, version: str = "*", key: str = "*",
              updatedAfter: str | None = None, asOf: str | None = None,  # noqa: N803 (SDMX names)
              includeHistory: str | None = None, firstNObservations: str | None = None,  # noqa: N803
@@ -110,6 +126,7 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
              measures: str | None = None, offset: str | None = None, limit: str | None = None,
              sort: str | None = None, reportingYearStartDay: str | None = None) -> Response:  # noqa: N803
         kind = sp.data_format(format, request.headers.get("accept"))
+        check_version(request, kind)
         zone = settings.time_zone
         since, as_of = sp.moment(updatedAfter, "updatedAfter", zone), sp.moment(asOf, "asOf", zone)
         if since and as_of and since > as_of:
@@ -140,7 +157,7 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
             groups = [(m, kept) for m, g in groups if (kept := first_last(g, first, last))]
             if not groups:
                 return Response(status_code=204)
-            return conditional(request, to_sdmx_json(plan, groups, now()), JSON_MEDIA)
+            return negotiated(conditional(request, to_sdmx_json(plan, groups, now()), JSON_MEDIA))
         cells = vintage(current, log, as_of) if log or as_of else current
         if since:
             cells = updated_after(cells, since)
@@ -148,5 +165,5 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
         if not cells:   # "an empty but still healthy state" (SDMX REST, status codes)
             return Response(status_code=204)
         if kind == "csv":
-            return conditional(request, to_sdmx_csv(plan, cells), CSV_MEDIA)
-        return conditional(request, to_sdmx_json(plan, [(None, cells)], now()), JSON_MEDIA)
+            return negotiated(conditional(request, to_sdmx_csv(plan, cells), CSV_MEDIA))
+        return negotiated(conditional(request, to_sdmx_json(plan, [(None, cells)], now()), JSON_MEDIA))

@@ -211,3 +211,13 @@ def test_the_structures_are_the_same_in_sdmx_ml_3_and_valid_against_its_schemas(
     codes = {s.id: [c.id for c in s.items] for s in from_xml if isinstance(s, Codelist)}
     assert codes["CL_TERRITORY"][0] == "440700" and len(codes["CL_TERRITORY"]) == 8
     assert codes["CL_CONF_STATUS"] == ["F", "C"]
+
+
+def test_each_format_has_its_own_etag_and_a_match_is_304(stack) -> None:  # type: ignore[no-untyped-def]
+    client, _base, _engine = stack
+    as_csv = {"Accept": "application/vnd.sdmx.data+csv;version=2.0.0"}
+    csv_answer, json_answer = client.get(FLOW, headers=as_csv), client.get(FLOW)
+    assert "Accept" in csv_answer.headers["vary"] and csv_answer.headers["etag"] != json_answer.headers["etag"]
+    assert client.get(FLOW, headers={**as_csv, "If-None-Match": csv_answer.headers["etag"]}).status_code == 304
+    other = client.get(FLOW, headers={**as_csv, "If-None-Match": json_answer.headers["etag"]})
+    assert other.status_code == 200 and other.content == csv_answer.content
