@@ -126,7 +126,6 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
              measures: str | None = None, offset: str | None = None, limit: str | None = None,
              sort: str | None = None, reportingYearStartDay: str | None = None) -> Response:  # noqa: N803
         kind = sp.data_format(format, request.headers.get("accept"))
-        check_version(request, kind)
         zone = settings.time_zone
         since, as_of = sp.moment(updatedAfter, "updatedAfter", zone), sp.moment(asOf, "asOf", zone)
         if since and as_of and since > as_of:
@@ -147,6 +146,7 @@ def add_sdmx_routes(app: FastAPI, backends: Callable[[Request], Backends], setti
             raise FeedError(404, None, f"no dataflow {agency}/{resource}/{version}; "
                                        f"known: {', '.join(st.dataflow_id(p) for p in plans())}")
         plan = flows[0]
+        check_version(request, kind)   # a bad query is refused before it could be "not modified"
         current, log = observations(request, plan, as_of, since, history)
         current = [o for o in current if sp.matches(keys, (o.indicator, o.territory))]
         log = [o for o in log if sp.matches(keys, (o.indicator, o.territory))]
