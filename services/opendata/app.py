@@ -25,7 +25,10 @@ from services.opendata.formatting import (
 from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
 from services.opendata.loading import current_load
 from services.opendata.negotiation import prefers_html
+from services.opendata.plans import loader
 from services.opendata.responses import CSV, HTML, conditional, json_response
+from services.opendata.sdmx_routes import add_sdmx_routes
+from services.opendata.series import add_series_routes
 from yinling.config import Settings
 from yinling.csv_export import to_csv
 from yinling.http_access import AccessMiddleware, HttpAccess, tokens_database_parts
@@ -176,4 +179,7 @@ def create_app(settings: Settings) -> FastAPI:
 
     add_change_routes(app, backends, base, versioned)
     add_catalog_routes(app, backends, base, settings.opendata_contact)
+    plans = loader(settings)
+    add_sdmx_routes(app, backends, settings, plans)
+    add_series_routes(app, backends, plans, versioned)
     return app

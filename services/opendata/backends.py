@@ -20,6 +20,7 @@ from yinling.v1 import (
 R = TypeVar("R")
 CALL_TIMEOUT_S = 5.0
 PAGE_SIZE = 500
+CHANGES_MAX = 5000   # IndicatorService.ListChanges' largest page
 _CHANGE_PARAMETERS = {"after_cursor": "after", "limit": "limit", "indicator_ids": "indicator",
                       "territories": "territory"}
 
@@ -47,8 +48,9 @@ class Backends:
         except grpc.RpcError as exc:
             raise from_rpc_error(exc, backend) from None
 
-    def list_indicators(self, territory: str, as_of: str) -> list[indicators_pb2.IndicatorValue]:
-        request = indicators_pb2.ListIndicatorsRequest(territory=territory, as_of=as_of)
+    def list_indicators(self, territory: str, as_of: str,
+                        plan_id: str = "") -> list[indicators_pb2.IndicatorValue]:
+        request = indicators_pb2.ListIndicatorsRequest(territory=territory, as_of=as_of, plan_id=plan_id)
         return list(self._call("indicators", self.indicators.List, request).values)
 
     def latest_change(self) -> indicators_pb2.LatestChangeResponse:
@@ -74,6 +76,16 @@ class Backends:
         except FeedError as exc:   # name the feed's query parameter, not the gRPC field
             exc.field = _CHANGE_PARAMETERS.get((exc.field or "").split("[")[0], exc.field)
             raise
+
+    def every_change(self) -> Iterator[indicators_pb2.IndicatorChanged]:
+        """The whole change log in order, in the service's largest pages."""
+        cursor = 0
+        while True:
+            page = self.indicator_changes(cursor, CHANGES_MAX, [], [])
+            yield from page.changes
+            if not page.changes:
+                return
+            cursor = page.next_cursor
 
     def platform_page(self, district: str, kind: str, level: int, cursor: str,
                       size: int) -> platforms_pb2.ListPlatformsResponse:

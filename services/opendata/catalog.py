@@ -81,6 +81,9 @@ def index(base: str) -> dict[str, Any]:
                      "dcat_ap_turtle": f"{base}/catalog.ttl",
                      "project_open_data": f"{base}/data.json",
                      "government_resource_catalogue": f"{base}/resource-catalog.json"},
+        "sdmx": {"dataflows": f"{base}/sdmx/v2/structure/dataflow",
+                 "data": f"{base}/sdmx/v2/data/dataflow/{{agency}}/{{dataflow}}/{{version}}/{{key}}"},
+        "series": f"{base}/api/v1/series",
         "datasets": [
             {"id": d["id"], "title": d["title_en"], "json": f"{base}{d['path']}",
              "csv": f"{base}{d['path']}.csv"}
