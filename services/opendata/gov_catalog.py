@@ -14,9 +14,9 @@ from typing import Any
 from services.opendata.catalog import DATASETS, ISSUED, LICENSE, PUBLISHER, PUBLISHER_EN, files
 from services.opendata.datapackage import SCHEMAS
 
-# Data types of the catalogue (字符型 C, 数值型 N, 整型 I, 日期型 D, 日期时间型 T).
-DATA_TYPES = {"string": "C", "number": "N", "integer": "I", "date": "D", "datetime": "T"}
-TYPE_NAMES = {"C": "字符型", "N": "数值型", "I": "整型", "D": "日期型", "T": "日期时间型"}
+# Data types of the catalogue (字符型 C, 数值型 N, 整型 I, 日期型 D, 日期时间型 T, 逻辑型 L).
+DATA_TYPES = {"string": "C", "number": "N", "integer": "I", "date": "D", "datetime": "T", "boolean": "L"}
+TYPE_NAMES = {"C": "字符型", "N": "数值型", "I": "整型", "D": "日期型", "T": "日期时间型", "L": "逻辑型"}
 
 MAPPING = {
     "名称": "dct:title", "代码": "dct:identifier", "提供方": "dct:publisher",
@@ -33,7 +33,8 @@ LABELS_ZH = {
     "indicator_id": "指标标识", "industry_cluster": "产业集群", "kind": "类别", "level": "级别",
     "name": "名称", "name_en": "英文名称", "name_zh": "中文名称", "note": "说明",
     "period": "统计期", "plan_id": "规划标识", "previous_value": "变化前的值",
-    "progress": "完成进度", "series": "序列", "status": "状态", "target": "目标值",
+    "progress": "完成进度", "series": "序列", "status": "状态",
+    "suppressed": "是否按小单元规则隐去", "target": "目标值",
     "target_date": "目标日期", "territory": "行政区划代码", "unit": "计量单位", "value": "数值",
 }
 
