@@ -4,3 +4,4 @@ CREATE DATABASE yinling_talent;
 CREATE DATABASE yinling_finance;
 CREATE DATABASE yinling_ingest;
 CREATE DATABASE yinling_indicators;
+CREATE DATABASE yinling_opendata;

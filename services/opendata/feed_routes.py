@@ -1,0 +1,94 @@
+"""Routes over the datasets' change feeds: the platforms' changes by cursor (JSON, as the
+indicators' are in changes.py), an Atom feed per dataset, and a Server-Sent Events stream
+per dataset whose event ids are cursors, so a client resumes with Last-Event-ID."""
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable
+
+import anyio
+from fastapi import FastAPI, Request, Response
+from sse_starlette import EventSourceResponse, ServerSentEvent
+
+from services.opendata import atom, params
+from services.opendata.changefeeds import ChangeFeed
+from services.opendata.changes import next_link
+from services.opendata.errors import FeedError
+from services.opendata.responses import JSON, conditional, json_bytes
+
+STREAM_POLL_S = 0.5    # how often a stream asks for new changes when it is caught up
+STREAM_PAGE = 500
+
+
+def add_feed_routes(app: FastAPI, feeds: Callable[[Request], dict[str, ChangeFeed]],
+                    base: Callable[[Request], str]) -> None:
+    @app.get("/api/v1/platform-changes")
+    def platform_changes(request: Request, after: str | None = None,
+                         limit: str | None = None) -> Response:
+        """Every insert, revision and deletion of the accredited platforms after `after`."""
+        feed = feeds(request)["platforms"]
+        size = params.limit(limit, 5000)
+        page = feed.page(params.cursor(after), size)
+        link = next_link(base(request), feed.path, page.next_cursor, size, [], [])
+        body = json_bytes({"columns": list(feed.columns), "changes": page.rows,
+                           "next_cursor": page.next_cursor, "next": link})
+        response = conditional(request, body, JSON)
+        response.headers["Link"] = f'<{link}>; rel="next"'
+        response.headers["X-Next-Cursor"] = str(page.next_cursor)
+        return response
+
+    for name in ("platforms", "indicators"):
+        add_atom_route(app, name, feeds, base)
+        add_stream_route(app, name, feeds)
+
+
+def add_atom_route(app: FastAPI, name: str, feeds: Callable[[Request], dict[str, ChangeFeed]],
+                   base: Callable[[Request], str]) -> None:
+    path = {"platforms": "/api/v1/platform-changes", "indicators": "/api/v1/indicator-changes"}[name]
+
+    def atom_feed(request: Request) -> Response:
+        feed = feeds(request)[name]
+        body = atom.render(feed, atom.newest(feed), base(request))
+        return conditional(request, body, atom.ATOM)
+
+    app.add_api_route(f"{path}.atom", atom_feed, methods=["GET"], name=f"{name}_atom",
+                      summary=f"Atom feed of the newest changes of {name}")
+
+
+def add_stream_route(app: FastAPI, name: str,
+                     feeds: Callable[[Request], dict[str, ChangeFeed]]) -> None:
+    path = {"platforms": "/api/v1/platform-changes", "indicators": "/api/v1/indicator-changes"}[name]
+
+    def stream(request: Request, after: str | None = None) -> EventSourceResponse:
+        """From the Last-Event-ID header (a reconnecting EventSource), else `after`, else
+        from now on."""
+        feed = feeds(request)[name]
+        resume = request.headers.get("last-event-id")
+        if resume is not None:
+            start = params.cursor(resume, "Last-Event-ID")
+        elif after is not None:
+            start = params.cursor(after)
+        else:
+            start = feed.latest()
+        return EventSourceResponse(events(request, feed, start), ping=15)
+
+    app.add_api_route(f"{path}/stream", stream, methods=["GET"], name=f"{name}_stream",
+                      response_class=EventSourceResponse,
+                      summary=f"Server-Sent Events: every change of {name}, id = cursor")
+
+
+async def events(request: Request, feed: ChangeFeed, cursor: int) -> AsyncIterator[ServerSentEvent]:
+    event = f"{feed.name.removesuffix('s')}-change"
+    while not await request.is_disconnected():
+        try:
+            page = await anyio.to_thread.run_sync(feed.page, cursor, STREAM_PAGE)
+        except FeedError as exc:   # a backend restarting: say so, keep the cursor, try again
+            yield ServerSentEvent(data=json.dumps({"error": exc.reason}), event="error")
+            await anyio.sleep(STREAM_POLL_S * 4)
+            continue
+        for row in page.rows:
+            yield ServerSentEvent(data=json.dumps(row, ensure_ascii=False), id=str(row["cursor"]),
+                                  event=event)
+        cursor = page.next_cursor
+        if not page.rows:
+            await anyio.sleep(STREAM_POLL_S)
