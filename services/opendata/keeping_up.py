@@ -17,7 +17,7 @@ from services.opendata.webhook_delivery import Deliverer, DeliveryOptions
 from services.opendata.webhook_store import MODELS, Subscriptions
 from services.opendata.webhooks import add_webhook_routes
 from yinling.config import Settings
-from yinling.db import Base, make_engine, make_sessionmaker
+from yinling.db import Base, add_missing_columns, make_engine, make_sessionmaker
 
 DATABASE = "opendata"
 
@@ -26,7 +26,9 @@ DATABASE = "opendata"
 async def running(app: FastAPI, settings: Settings, options: DeliveryOptions) -> AsyncIterator[None]:
     """Open the subscriptions' database and run the delivery loop while the app runs."""
     engine = make_engine(settings.db_url(DATABASE))
-    Base.metadata.create_all(engine, tables=[cast(Table, m.__table__) for m in MODELS])
+    tables = [cast(Table, m.__table__) for m in MODELS]
+    Base.metadata.create_all(engine, tables=tables)
+    add_missing_columns(engine, tables)
     app.state.subscriptions = Subscriptions(make_sessionmaker(engine))
     app.state.feeds = feeds(lambda: app.state.backends)
     deliverer = Deliverer(app.state.subscriptions, app.state.feeds, options)

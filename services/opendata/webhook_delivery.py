@@ -8,6 +8,8 @@ secret, by the `standardwebhooks` library). A 2xx acknowledges it and the cursor
 failure is retried at once with exponential backoff (tenacity), then the subscription waits,
 longer after each consecutive failure, and is disabled after `max_failures` of them.
 
+Several feed processes share the subscriptions' database; each subscription is leased to one
+of them at a time (Subscriptions.claim), so a change is not sent once per process.
 At least once: a change whose acknowledgement was lost is sent again with the same event id
 and the same body, so a receiver that keeps the ids it has seen gets each change once.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -48,6 +51,7 @@ class DeliveryOptions:
     backoff_max_s: float = 3600.0
     max_failures: int = 10       # consecutive failed passes that disable the subscription
     timeout_s: float = 10.0
+    lease_s: float = 60.0        # how long a feed process keeps a subscription to itself
 
     @classmethod
     def from_env(cls) -> DeliveryOptions:
@@ -89,6 +93,7 @@ class Deliverer:
         self.subscriptions = subscriptions
         self.feeds = feeds
         self.options = options
+        self.name = "deliverer-" + secrets.token_hex(6)   # this process, for the leases
 
     async def run(self) -> None:
         async with httpx.AsyncClient(timeout=self.options.timeout_s) as client:
@@ -104,9 +109,22 @@ class Deliverer:
         await asyncio.gather(*(self.deliver(client, s) for s in due))
 
     async def deliver(self, client: httpx.AsyncClient, subscription: Subscription) -> None:
+        """The changes after its cursor, while this process holds its lease (stopping at half
+        the lease, so the lease never runs out in the middle of a delivery)."""
+        started = datetime.now(UTC)
+        lease = timedelta(seconds=self.options.lease_s)
+        if not await anyio.to_thread.run_sync(self.subscriptions.claim, subscription.id,
+                                              self.name, started, lease):
+            return
+        fresh = await anyio.to_thread.run_sync(self.subscriptions.get, subscription.id)
+        if fresh is None:
+            return
+        subscription = fresh   # the cursor as it is now, not as the list read it
         feed = self.feeds[subscription.dataset]
         page = await anyio.to_thread.run_sync(feed.page, subscription.cursor, self.options.batch)
         for row in page.rows:
+            if datetime.now(UTC) - started > lease / 2:
+                return
             try:
                 await self.post(client, subscription, event_of(feed, row))
             except DeliveryFailed as exc:

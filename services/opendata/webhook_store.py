@@ -7,7 +7,18 @@ import base64
 import secrets
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Integer, String, Table, Text, select, update
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Integer,
+    String,
+    Table,
+    Text,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from yinling.db import Base
@@ -27,6 +38,10 @@ class Subscription(Base):
     last_error: Mapped[str] = mapped_column(Text, default="")
     retry_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The feed process delivering to it now (several run behind one load balancer), and until
+    # when; another takes it over only when the lease has run out.
+    lease_owner: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    leased_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     def public(self) -> dict[str, object]:
         """What the subscriber sees of it; the secret only once, at registration."""
@@ -77,6 +92,19 @@ class Subscriptions:
             rows = s.scalars(select(Subscription).where(Subscription.enabled.is_(True))
                              .order_by(Subscription.id))
             return [r for r in rows if (_aware(r.retry_at) or now) <= now]
+
+    def claim(self, subscription_id: str, owner: str, now: datetime, lease: timedelta) -> bool:
+        """Take (or keep) the right to deliver to it until now + lease: one deliverer at a time,
+        so several feed processes do not send each change once each."""
+        table = Subscription.__table__
+        assert isinstance(table, Table)
+        free = or_(table.c.leased_until.is_(None), table.c.leased_until < now,
+                   table.c.lease_owner == owner)
+        with self.sessions.begin() as s:
+            result = s.execute(update(table).where(table.c.id == subscription_id,
+                                                   table.c.enabled.is_(True), free)
+                               .values(lease_owner=owner, leased_until=now + lease))
+            return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
     def acknowledged(self, subscription_id: str, cursor: int) -> None:
         """The subscriber has every change up to `cursor`; a cursor never moves back (two

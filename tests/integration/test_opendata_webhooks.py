@@ -24,11 +24,11 @@ OTHER_STEWARD = {"Authorization": "Bearer dev-talent-officer"}
 
 
 @pytest.fixture
-def stack(broker, tmp_path) -> Iterator[tuple[Steward, httpx.Client]]:  # type: ignore[no-untyped-def]
+def stack(broker, tmp_path) -> Iterator[tuple[Steward, httpx.Client, Settings]]:  # type: ignore[no-untyped-def]
     with registry(broker.bootstrap, f"sqlite:///{tmp_path / 'platforms.db'}",
                   Settings(data_dir=tmp_path)) as (stub, settings), \
             running_feed(settings, FAST) as url, httpx.Client(base_url=url, timeout=10) as client:
-        yield Steward(stub), client
+        yield Steward(stub), client, settings
 
 
 def every_change(client: httpx.Client) -> dict[str, dict[str, Any]]:
@@ -45,7 +45,7 @@ def wait_until(check: Any, timeout_s: float = 20.0) -> None:
 
 
 def test_a_receiver_that_goes_away_gets_every_change_once_per_event_id(stack) -> None:  # type: ignore[no-untyped-def]
-    steward, client = stack
+    steward, client, _settings = stack
     receiver = Receiver().start()
     assert client.post("/api/v1/webhooks", json={"url": receiver.url, "dataset": "platforms"}
                        ).status_code == 401
@@ -96,7 +96,7 @@ def test_a_receiver_that_goes_away_gets_every_change_once_per_event_id(stack) ->
 
 
 def test_repeated_failures_disable_a_subscription_until_its_owner_enables_it(stack) -> None:  # type: ignore[no-untyped-def]
-    steward, client = stack
+    steward, client, _settings = stack
     receiver = Receiver()                            # not listening yet
     subscription = client.post("/api/v1/webhooks", headers=STEWARD,
                                json={"url": receiver.url, "dataset": "platforms"}).json()
@@ -118,4 +118,20 @@ def test_repeated_failures_disable_a_subscription_until_its_owner_enables_it(sta
     assert [d.data["id"] for d in receiver.deliveries] == [first]
     assert client.delete(status, headers=STEWARD).status_code == 204
     assert client.get(status, headers=STEWARD).status_code == 404
+    receiver.stop()
+
+
+def test_two_feed_processes_deliver_each_change_once(stack) -> None:  # type: ignore[no-untyped-def]
+    steward, client, settings = stack
+    receiver = Receiver().start()
+    with running_feed(settings, FAST):               # a second process on the same database
+        subscription = client.post("/api/v1/webhooks", headers=STEWARD,
+                                   json={"url": receiver.url, "dataset": "platforms"}).json()
+        receiver.secret = subscription["secret"]
+        for n in range(4):
+            steward.accredited(f"平台{n}")
+        receiver.wait_for(set(every_change(client)))
+        time.sleep(FAST.poll_s * 5)                  # time enough for a second copy to come
+    event_ids = [d.event_id for d in receiver.deliveries]
+    assert len(event_ids) == len(set(event_ids)) == 4
     receiver.stop()
