@@ -15,6 +15,7 @@ from services.opendata.changefeeds import ChangeFeed
 from services.opendata.changes import next_link
 from services.opendata.errors import FeedError
 from services.opendata.responses import JSON, conditional, json_bytes
+from services.opendata.serving import HEAD
 
 STREAM_POLL_S = 0.5    # how often a stream asks for new changes when it is caught up
 STREAM_PAGE = 500
@@ -59,10 +60,13 @@ def add_stream_route(app: FastAPI, name: str,
                      feeds: Callable[[Request], dict[str, ChangeFeed]]) -> None:
     path = {"platforms": "/api/v1/platform-changes", "indicators": "/api/v1/indicator-changes"}[name]
 
-    def stream(request: Request, after: str | None = None) -> EventSourceResponse:
+    def stream(request: Request, after: str | None = None) -> Response:
         """From the Last-Event-ID header (a reconnecting EventSource), else `after`, else
         from now on."""
         feed = feeds(request)[name]
+        if request.scope.get(HEAD):    # the headers of the stream; its body would never end
+            return Response(status_code=200, media_type="text/event-stream; charset=utf-8",
+                            headers={"Cache-Control": "no-store"})
         resume = request.headers.get("last-event-id")
         if resume is not None:
             start = params.cursor(resume, "Last-Event-ID")

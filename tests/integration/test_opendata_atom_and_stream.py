@@ -46,6 +46,8 @@ def record(change: ipb.IndicatorChanged) -> None:
 
 def test_the_atom_feed_is_well_formed_atom_with_the_newest_change_first(feed, later_change) -> None:  # type: ignore[no-untyped-def]
     record(later_change)
+    assert feed.get("/api/v1").json()["changes"]["indicators"]["atom"].endswith(
+        "/api/v1/indicator-changes.atom")
     answer = feed.get("/api/v1/indicator-changes.atom")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("application/atom+xml")
