@@ -20,6 +20,25 @@ from yinling.auth import STEWARD, Caller, token_table
 
 PATH = "/api/v1/webhooks"
 
+# The OpenAPI description of the routes: the body is read by hand (subscription_request), so
+# that a refusal names the field as every other refusal of the feed does.
+_ERROR = {"description": "refused; error.field names what and error.reason why",
+          "content": {"application/json": {"schema": {"type": "object", "properties": {
+              "error": {"type": "object", "properties": {
+                  "field": {"type": ["string", "null"]}, "reason": {"type": "string"}}}}}}}}
+_SUBSCRIPTION = {"type": "object", "properties": {
+    "id": {"type": "string"}, "url": {"type": "string"}, "dataset": {"type": "string"},
+    "cursor": {"type": "integer"}, "enabled": {"type": "boolean"},
+    "failures": {"type": "integer"}, "last_error": {"type": "string"},
+    "secret": {"type": "string", "description": "at registration only"}}}
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    401: _ERROR, 403: _ERROR, 404: _ERROR, 429: _ERROR}
+_REQUEST = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+    "type": "object", "required": ["url", "dataset"], "additionalProperties": False,
+    "properties": {"url": {"type": "string", "format": "uri"},
+                   "dataset": {"type": "string", "enum": ["indicators", "platforms"]},
+                   "after": {"type": "integer", "minimum": 0}}}}}}}
+
 
 def caller_of(request: Request) -> Caller:
     """The steward behind the request's bearer token; 401 without a known token, 403 when
@@ -61,7 +80,9 @@ def add_webhook_routes(app: FastAPI, store: Callable[[Request], Subscriptions],
             raise FeedError(404, "subscription_id", f"no subscription {subscription_id} of {caller.actor}")
         return found
 
-    @app.post(PATH, status_code=201)
+    @app.post(PATH, status_code=201, openapi_extra=_REQUEST, responses={
+        201: {"description": "subscribed", "content": {"application/json": {"schema": _SUBSCRIPTION}}},
+        400: _ERROR, **_ANSWERS})
     async def subscribe(request: Request) -> Response:
         """Changes after `after` (default: from now on) are delivered to `url`. The answer
         holds the signing secret; it is never shown again."""
@@ -76,11 +97,15 @@ def add_webhook_routes(app: FastAPI, store: Callable[[Request], Subscriptions],
         return JSONResponse({**row.public(), "secret": row.secret}, status_code=201,
                             headers={"Location": f"{PATH}/{row.id}"})
 
-    @app.get(PATH + "/{subscription_id}")
+    @app.get(PATH + "/{subscription_id}", responses={
+        200: {"description": "the subscription", "content": {"application/json": {"schema": _SUBSCRIPTION}}},
+        **_ANSWERS})
     def subscription(request: Request, subscription_id: str) -> Response:
         return JSONResponse(owned(request, subscription_id).public())
 
-    @app.post(PATH + "/{subscription_id}/enable")
+    @app.post(PATH + "/{subscription_id}/enable", responses={
+        200: {"description": "enabled", "content": {"application/json": {"schema": _SUBSCRIPTION}}},
+        **_ANSWERS})
     def enable(request: Request, subscription_id: str) -> Response:
         """Deliveries resume from the last acknowledged cursor."""
         found = owned(request, subscription_id)
@@ -88,7 +113,8 @@ def add_webhook_routes(app: FastAPI, store: Callable[[Request], Subscriptions],
         assert enabled is not None
         return JSONResponse(enabled.public())
 
-    @app.delete(PATH + "/{subscription_id}", status_code=204)
+    @app.delete(PATH + "/{subscription_id}", status_code=204,
+                responses={204: {"description": "removed"}, **_ANSWERS})
     def unsubscribe(request: Request, subscription_id: str) -> Response:
         store(request).remove(owned(request, subscription_id).id)
         return Response(status_code=204)

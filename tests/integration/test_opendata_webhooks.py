@@ -47,8 +47,11 @@ def wait_until(check: Any, timeout_s: float = 20.0) -> None:
 def test_a_receiver_that_goes_away_gets_every_change_once_per_event_id(stack) -> None:  # type: ignore[no-untyped-def]
     steward, client, _settings = stack
     receiver = Receiver().start()
-    assert client.post("/api/v1/webhooks", json={"url": receiver.url, "dataset": "platforms"}
-                       ).status_code == 401
+    anonymous = client.post("/api/v1/webhooks", json={"url": receiver.url, "dataset": "platforms"})
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"] == "Bearer"
+    documented = client.get("/openapi.json").json()["paths"]["/api/v1/webhooks"]["post"]
+    assert {"201", "400", "401", "403"} <= set(documented["responses"])
+    assert documented["requestBody"]["content"]["application/json"]["schema"]["required"] == ["url", "dataset"]
     refused = client.post("/api/v1/webhooks", headers=STEWARD,
                           json={"url": receiver.url, "dataset": "enterprises"})
     assert refused.status_code == 400 and refused.json()["error"]["field"] == "dataset"
