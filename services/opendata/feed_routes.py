@@ -11,11 +11,12 @@ from fastapi import FastAPI, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.opendata import atom, params
-from services.opendata.changefeeds import ChangeFeed
+from services.opendata.changefeeds import ChangeFeed, FeedPage
 from services.opendata.changes import next_link
 from services.opendata.errors import FeedError
-from services.opendata.responses import JSON, conditional, json_bytes
+from services.opendata.responses import CSV, JSON, conditional, json_bytes
 from services.opendata.serving import HEAD
+from yinling.csv_export import to_csv
 
 STREAM_POLL_S = 0.5    # how often a stream asks for new changes when it is caught up
 STREAM_PAGE = 500
@@ -23,20 +24,35 @@ STREAM_PAGE = 500
 
 def add_feed_routes(app: FastAPI, feeds: Callable[[Request], dict[str, ChangeFeed]],
                     base: Callable[[Request], str]) -> None:
+    def platform_changes_page(request: Request, path: str, after: str | None,
+                              limit: str | None) -> tuple[ChangeFeed, FeedPage, str]:
+        feed = feeds(request)["platforms"]
+        size = params.limit(limit, 5000)
+        page = feed.page(params.cursor(after), size)
+        return feed, page, next_link(base(request), path, page.next_cursor, size, [], [])
+
+    def with_next(response: Response, cursor: int, link: str) -> Response:
+        response.headers["Link"] = f'<{link}>; rel="next"'
+        response.headers["X-Next-Cursor"] = str(cursor)
+        return response
+
     @app.get("/api/v1/platform-changes")
     def platform_changes(request: Request, after: str | None = None,
                          limit: str | None = None) -> Response:
         """Every insert, revision and deletion of the accredited platforms after `after`."""
-        feed = feeds(request)["platforms"]
-        size = params.limit(limit, 5000)
-        page = feed.page(params.cursor(after), size)
-        link = next_link(base(request), feed.path, page.next_cursor, size, [], [])
+        feed, page, link = platform_changes_page(request, "/api/v1/platform-changes", after, limit)
         body = json_bytes({"columns": list(feed.columns), "changes": page.rows,
                            "next_cursor": page.next_cursor, "next": link})
-        response = conditional(request, body, JSON)
-        response.headers["Link"] = f'<{link}>; rel="next"'
-        response.headers["X-Next-Cursor"] = str(page.next_cursor)
-        return response
+        return with_next(conditional(request, body, JSON), page.next_cursor, link)
+
+    @app.get("/api/v1/platform-changes.csv")
+    def platform_changes_csv(request: Request, after: str | None = None,
+                             limit: str | None = None) -> Response:
+        feed, page, link = platform_changes_page(request, "/api/v1/platform-changes.csv", after,
+                                                 limit)
+        body = to_csv(page.rows, feed.columns)
+        return with_next(conditional(request, body, CSV, "platform-changes.csv"),
+                         page.next_cursor, link)
 
     for name in ("platforms", "indicators"):
         add_atom_route(app, name, feeds, base)
