@@ -30,6 +30,8 @@ from yinling.v1 import platforms_pb2
 PLATFORM_CHANGE_COLUMNS = ("cursor", "op", "recorded_at", *PLATFORM_COLUMNS)
 INSERT, REVISION, DELETION = "insert", "revision", "deletion"
 SCAN_PAGE = 500   # history entries read per call while looking for public changes
+# Each dataset's change feed; its Atom feed is PATH.atom, its event stream PATH/stream.
+PATHS = {"platforms": "/api/v1/platform-changes", "indicators": "/api/v1/indicator-changes"}
 
 
 @dataclass(frozen=True)
@@ -104,12 +106,12 @@ def feeds(backends: Callable[[], Backends]) -> dict[str, ChangeFeed]:
 
     return {
         "platforms": ChangeFeed(
-            "platforms", "/api/v1/platform-changes", PLATFORM_CHANGE_COLUMNS,
+            "platforms", PATHS["platforms"], PLATFORM_CHANGE_COLUMNS,
             lambda after, limit: platform_page(backends(), after, limit),
             lambda: backends().platform_changes(0, 1).latest_cursor,
             platform_title, lambda row: str(row["id"]), lambda row: str(row["recorded_at"])),
         "indicators": ChangeFeed(
-            "indicators", "/api/v1/indicator-changes", CHANGE_COLUMNS, indicator_page,
+            "indicators", PATHS["indicators"], CHANGE_COLUMNS, indicator_page,
             lambda: backends().latest_change().cursor, indicator_title,
             lambda row: f"{row['indicator_id']}/{row['territory']}/{row['series']}",
             lambda row: str(row["computed_at"])),

@@ -11,7 +11,7 @@ from fastapi import FastAPI, Request, Response
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from services.opendata import atom, params
-from services.opendata.changefeeds import ChangeFeed, FeedPage
+from services.opendata.changefeeds import PATHS, ChangeFeed, FeedPage
 from services.opendata.changes import next_link
 from services.opendata.errors import FeedError
 from services.opendata.responses import CSV, JSON, conditional, json_bytes
@@ -36,32 +36,32 @@ def add_feed_routes(app: FastAPI, feeds: Callable[[Request], dict[str, ChangeFee
         response.headers["X-Next-Cursor"] = str(cursor)
         return response
 
-    @app.get("/api/v1/platform-changes")
+    @app.get(PATHS["platforms"])
     def platform_changes(request: Request, after: str | None = None,
                          limit: str | None = None) -> Response:
         """Every insert, revision and deletion of the accredited platforms after `after`."""
-        feed, page, link = platform_changes_page(request, "/api/v1/platform-changes", after, limit)
+        feed, page, link = platform_changes_page(request, PATHS["platforms"], after, limit)
         body = json_bytes({"columns": list(feed.columns), "changes": page.rows,
                            "next_cursor": page.next_cursor, "next": link})
         return with_next(conditional(request, body, JSON), page.next_cursor, link)
 
-    @app.get("/api/v1/platform-changes.csv")
+    @app.get(PATHS["platforms"] + ".csv")
     def platform_changes_csv(request: Request, after: str | None = None,
                              limit: str | None = None) -> Response:
-        feed, page, link = platform_changes_page(request, "/api/v1/platform-changes.csv", after,
+        feed, page, link = platform_changes_page(request, PATHS["platforms"] + ".csv", after,
                                                  limit)
         body = to_csv(page.rows, feed.columns)
         return with_next(conditional(request, body, CSV, "platform-changes.csv"),
                          page.next_cursor, link)
 
-    for name in ("platforms", "indicators"):
+    for name in PATHS:
         add_atom_route(app, name, feeds, base)
         add_stream_route(app, name, feeds)
 
 
 def add_atom_route(app: FastAPI, name: str, feeds: Callable[[Request], dict[str, ChangeFeed]],
                    base: Callable[[Request], str]) -> None:
-    path = {"platforms": "/api/v1/platform-changes", "indicators": "/api/v1/indicator-changes"}[name]
+    path = PATHS[name]
 
     def atom_feed(request: Request) -> Response:
         feed = feeds(request)[name]
@@ -74,7 +74,7 @@ def add_atom_route(app: FastAPI, name: str, feeds: Callable[[Request], dict[str,
 
 def add_stream_route(app: FastAPI, name: str,
                      feeds: Callable[[Request], dict[str, ChangeFeed]]) -> None:
-    path = {"platforms": "/api/v1/platform-changes", "indicators": "/api/v1/indicator-changes"}[name]
+    path = PATHS[name]
 
     def stream(request: Request, after: str | None = None) -> Response:
         """From the Last-Event-ID header (a reconnecting EventSource), else `after`, else

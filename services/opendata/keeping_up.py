@@ -11,7 +11,7 @@ from typing import cast
 from fastapi import FastAPI, Request
 from sqlalchemy import Table
 
-from services.opendata.changefeeds import ChangeFeed, feeds
+from services.opendata.changefeeds import PATHS, ChangeFeed, feeds
 from services.opendata.feed_routes import add_feed_routes
 from services.opendata.webhook_delivery import Deliverer, DeliveryOptions
 from services.opendata.webhook_store import MODELS, Subscriptions
@@ -51,4 +51,4 @@ def add_routes(app: FastAPI, base: Callable[[Request], str]) -> None:
 
     add_feed_routes(app, feeds_of, base)
     add_webhook_routes(app, subscriptions, lambda request, name: feeds_of(request)[name].latest(),
-                       {"platforms", "indicators"})
+                       set(PATHS))

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
-from opendata_fakes import running_feed
+from opendata_fakes import CHANGES, backend_settings, running_feed
 from platform_registry import Steward, registry
 from services.opendata.webhook_delivery import DeliveryOptions
 from webhook_receiver import Receiver
@@ -137,4 +138,21 @@ def test_two_feed_processes_deliver_each_change_once(stack) -> None:  # type: ig
         time.sleep(FAST.poll_s * 5)                  # time enough for a second copy to come
     event_ids = [d.event_id for d in receiver.deliveries]
     assert len(event_ids) == len(set(event_ids)) == 4
+    receiver.stop()
+
+
+def test_indicator_changes_arrive_as_cloudevents_of_their_own_type(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The indicators' change log (fixed records behind a real gRPC server), from cursor 0."""
+    receiver = Receiver().start()
+    with backend_settings() as settings, running_feed(replace(settings, data_dir=tmp_path), FAST) as url, \
+            httpx.Client(base_url=url, timeout=10) as client:
+        subscription = client.post("/api/v1/webhooks", headers=STEWARD, json={
+            "url": receiver.url, "dataset": "indicators", "after": 0}).json()
+        receiver.secret = subscription["secret"]
+        receiver.wait_for({f"indicators-{c.cursor}" for c in CHANGES})
+    assert [d.event_id for d in receiver.deliveries] == [f"indicators-{c.cursor}" for c in CHANGES]
+    first = receiver.deliveries[0]
+    assert first.attributes["type"] == "cn.yinling.opendata.indicator.changed"
+    assert first.attributes["subject"] == "rd_intensity/440700/now"
+    assert first.data["indicator_id"] == "rd_intensity" and "cause_event_id" not in first.data
     receiver.stop()
