@@ -58,9 +58,16 @@ class DeliveryOptions:
         """YINLING_WEBHOOK_<FIELD> overrides each default."""
         values: dict[str, Any] = {}
         for name, default in cls().__dict__.items():
-            raw = os.environ.get(f"YINLING_WEBHOOK_{name.upper()}")
-            if raw:
+            variable = f"YINLING_WEBHOOK_{name.upper()}"
+            raw = os.environ.get(variable)
+            if not raw:
+                continue
+            try:
                 values[name] = type(default)(raw)
+            except ValueError:
+                raise ValueError(f"{variable}={raw!r}: expected a number like {default}") from None
+            if values[name] <= 0:
+                raise ValueError(f"{variable}={raw!r}: must be greater than 0")
         return cls(**values)
 
 

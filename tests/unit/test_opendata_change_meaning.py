@@ -70,3 +70,11 @@ def test_delivery_settings_come_from_the_environment(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("YINLING_WEBHOOK_POLL_S", "0.25")
     options = DeliveryOptions.from_env()
     assert (options.max_failures, options.poll_s, options.attempts) == (4, 0.25, 3)
+
+
+@pytest.mark.parametrize(("value", "reason"), [("ten", "expected a number"), ("0", "greater than 0")])
+def test_a_bad_delivery_setting_is_refused_naming_the_variable(
+        monkeypatch: pytest.MonkeyPatch, value: str, reason: str) -> None:
+    monkeypatch.setenv("YINLING_WEBHOOK_MAX_FAILURES", value)
+    with pytest.raises(ValueError, match=f"YINLING_WEBHOOK_MAX_FAILURES=.*{reason}"):
+        DeliveryOptions.from_env()
