@@ -39,6 +39,7 @@ async def running(app: FastAPI, settings: Settings, options: DeliveryOptions) ->
         task.cancel()
         with suppress(asyncio.CancelledError):
             await task
+        app.state.subscriptions.release(deliverer.name)
         engine.dispose()
 
 

@@ -106,6 +106,14 @@ class Subscriptions:
                                .values(lease_owner=owner, leased_until=now + lease))
             return result.rowcount == 1  # type: ignore[attr-defined, no-any-return]
 
+    def release(self, owner: str) -> None:
+        """Give up every lease of a deliverer that stops, so another takes over at once."""
+        table = Subscription.__table__
+        assert isinstance(table, Table)
+        with self.sessions.begin() as s:
+            s.execute(update(table).where(table.c.lease_owner == owner)
+                      .values(lease_owner=None, leased_until=None))
+
     def acknowledged(self, subscription_id: str, cursor: int) -> None:
         """The subscriber has every change up to `cursor`; a cursor never moves back (two
         deliverers racing each other write the larger)."""

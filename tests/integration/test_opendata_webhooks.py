@@ -141,6 +141,25 @@ def test_two_feed_processes_deliver_each_change_once(stack) -> None:  # type: ig
     receiver.stop()
 
 
+def test_a_restarted_feed_resumes_from_the_acknowledged_cursor(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    receiver = Receiver().start()
+    with registry(broker.bootstrap, f"sqlite:///{tmp_path / 'platforms.db'}",
+                  Settings(data_dir=tmp_path)) as (stub, settings):
+        steward = Steward(stub)
+        with running_feed(settings, FAST) as url, httpx.Client(base_url=url, timeout=10) as client:
+            subscription = client.post("/api/v1/webhooks", headers=STEWARD,
+                                       json={"url": receiver.url, "dataset": "platforms"}).json()
+            receiver.secret = subscription["secret"]
+            steward.accredited("平台甲")
+            receiver.wait_for(set(every_change(client)))
+        steward.accredited("平台乙")                  # while the feed is down
+        with running_feed(settings, FAST) as url, httpx.Client(base_url=url, timeout=10) as client:
+            receiver.wait_for(set(every_change(client)), timeout_s=5)  # at once, not after the lease
+    event_ids = [d.event_id for d in receiver.deliveries]
+    assert len(event_ids) == len(set(event_ids)) == 2   # from the cursor: the first not again
+    receiver.stop()
+
+
 def test_indicator_changes_arrive_as_cloudevents_of_their_own_type(tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The indicators' change log (fixed records behind a real gRPC server), from cursor 0."""
     receiver = Receiver().start()
