@@ -59,8 +59,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
+def create_schema(engine: Engine, models: Iterable[type[Base]], with_outbox: bool = True) -> None:
     """Create the given models' tables and the outbox and the command log: each service owns only its own tables.
+    A process that publishes no events (the open-data feed) passes with_outbox=False.
 
     Processes that share a database (the indicators worker and API, several workers) start
     together and race to create the same tables: a loser's CREATE fails with "already exists".
@@ -69,16 +70,16 @@ def create_schema(engine: Engine, models: Iterable[type[Base]]) -> None:
     for attempt in Retrying(retry=retry_if_exception_type(DBAPIError), stop=stop_after_attempt(10),
                             wait=wait_random(0.02, 0.2), reraise=True):
         with attempt:
-            _create_missing(engine, models)
+            _create_missing(engine, models, with_outbox)
 
 
-def _create_missing(engine: Engine, models: list[type[Base]]) -> None:
+def _create_missing(engine: Engine, models: list[type[Base]], with_outbox: bool) -> None:
     from yinling.commands import CommandLog
     from yinling.dead_letters import DeadLetter
     from yinling.outbox import OutboxRecord
 
     # Declarative classes expose __table__ as a FromClause; ours are all plain Tables.
-    owned: list[type[Base]] = [*models, OutboxRecord, DeadLetter, CommandLog]
+    owned: list[type[Base]] = [*models, *((OutboxRecord, DeadLetter, CommandLog) if with_outbox else ())]
     tables = {cast(Table, m.__table__) for m in owned}
     Base.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))
     add_missing_columns(engine, tables)

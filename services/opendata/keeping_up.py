@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import cast
 
 from fastapi import FastAPI, Request
-from sqlalchemy import Table
 
 from services.opendata.changefeeds import PATHS, ChangeFeed, feeds
 from services.opendata.feed_routes import add_feed_routes
@@ -17,7 +15,7 @@ from services.opendata.webhook_delivery import Deliverer, DeliveryOptions
 from services.opendata.webhook_store import MODELS, Subscriptions
 from services.opendata.webhooks import add_webhook_routes
 from yinling.config import Settings
-from yinling.db import Base, add_missing_columns, make_engine, make_sessionmaker
+from yinling.db import create_schema, make_engine, make_sessionmaker
 
 DATABASE = "opendata"
 
@@ -26,9 +24,7 @@ DATABASE = "opendata"
 async def running(app: FastAPI, settings: Settings, options: DeliveryOptions) -> AsyncIterator[None]:
     """Open the subscriptions' database and run the delivery loop while the app runs."""
     engine = make_engine(settings.db_url(DATABASE))
-    tables = [cast(Table, m.__table__) for m in MODELS]
-    Base.metadata.create_all(engine, tables=tables)
-    add_missing_columns(engine, tables)
+    create_schema(engine, MODELS, with_outbox=False)   # replicas starting at once race safely
     app.state.subscriptions = Subscriptions(make_sessionmaker(engine))
     app.state.feeds = feeds(lambda: app.state.backends)
     deliverer = Deliverer(app.state.subscriptions, app.state.feeds, options)
