@@ -125,10 +125,13 @@ def test_repeated_failures_disable_a_subscription_until_its_owner_enables_it(sta
     receiver.stop()
 
 
-def test_two_feed_processes_deliver_each_change_once(stack) -> None:  # type: ignore[no-untyped-def]
-    steward, client, settings = stack
+def test_two_feed_processes_deliver_each_change_once(broker, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """On SQLite and PostgreSQL: the registry and both feed processes on the database given."""
     receiver = Receiver().start()
-    with running_feed(settings, FAST):               # a second process on the same database
+    with registry(broker.bootstrap, database_url, Settings(data_dir=tmp_path, database_url=database_url)
+                  ) as (stub, settings), running_feed(settings, FAST) as url, \
+            httpx.Client(base_url=url, timeout=10) as client, running_feed(settings, FAST):
+        steward = Steward(stub)
         subscription = client.post("/api/v1/webhooks", headers=STEWARD,
                                    json={"url": receiver.url, "dataset": "platforms"}).json()
         receiver.secret = subscription["secret"]
