@@ -5,3 +5,4 @@ CREATE DATABASE yinling_finance;
 CREATE DATABASE yinling_ingest;
 CREATE DATABASE yinling_indicators;
 CREATE DATABASE yinling_tokens;
+CREATE DATABASE yinling_opendata;

@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 import uvicorn
 
 from services.opendata.app import create_app
+from services.opendata.webhook_delivery import DeliveryOptions
 from yinling.broker import free_port
 from yinling.config import Settings
 from yinling.errors import NotFound, ValidationError
@@ -155,10 +156,10 @@ def backend_settings() -> Iterator[Settings]:
 
 
 @contextmanager
-def running_feed(settings: Settings) -> Iterator[str]:
+def running_feed(settings: Settings, webhooks: DeliveryOptions | None = None) -> Iterator[str]:
     """The real feed under uvicorn on a free port; yields its base URL."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, webhooks), host="127.0.0.1", port=port,
                                            log_config=None, access_log=False))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.opendata import catalog, datapackage, page, params, serving
+from services.opendata import catalog, datapackage, keeping_up, page, params, serving
 from services.opendata.backends import Backends
 from services.opendata.catalog_routes import add_catalog_routes
 from services.opendata.changes import add_change_routes
@@ -29,13 +29,14 @@ from services.opendata.plans import loader
 from services.opendata.responses import CSV, HTML, conditional, json_response
 from services.opendata.sdmx_routes import add_sdmx_routes
 from services.opendata.series import add_series_routes
+from services.opendata.webhook_delivery import DeliveryOptions
 from yinling.config import Settings
 from yinling.csv_export import to_csv
 from yinling.http_access import AccessMiddleware, HttpAccess, tokens_database_parts
 from yinling.territory import CITY
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> FastAPI:
     """Channels open when the app starts and close when it stops: nothing connects here."""
 
     access = HttpAccess("opendata", tokens_database_parts("opendata", settings))
@@ -44,7 +45,8 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.backends = Backends.from_settings(settings)
         try:
-            yield
+            async with keeping_up.running(app, settings, webhooks or DeliveryOptions.from_env()):
+                yield
         finally:
             app.state.backends.close()
             access.close()
@@ -178,6 +180,7 @@ def create_app(settings: Settings) -> FastAPI:
         return conditional(request, to_csv(rows, PLATFORM_COLUMNS), CSV, "platforms.csv")
 
     add_change_routes(app, backends, base, versioned)
+    keeping_up.add_routes(app, base)
     add_catalog_routes(app, backends, base, settings.opendata_contact)
     plans = loader(settings)
     add_sdmx_routes(app, backends, settings, plans)

@@ -109,3 +109,11 @@ class Backends:
             if not page.next_page_token:
                 return
             cursor = page.next_page_token
+
+    def platform_changes(self, after: int, limit: int) -> platforms_pb2.ListPlatformChangesResponse:
+        request = platforms_pb2.ListPlatformChangesRequest(after_cursor=after, limit=limit)
+        try:
+            return self._call("platforms", self.platforms.ListChanges, request)
+        except FeedError as exc:   # the feed's query parameter, not the gRPC field
+            exc.field = {"after_cursor": "after"}.get(exc.field or "", exc.field)
+            raise

@@ -89,6 +89,12 @@ def index(base: str) -> dict[str, Any]:
              "csv": f"{base}{d['path']}.csv"}
             for d in DATASETS
         ],
+        # Keeping up to date: each dataset's changes by cursor, as Atom, as a stream.
+        "changes": {name: {"json": f"{base}{path}", "atom": f"{base}{path}.atom",
+                           "stream": f"{base}{path}/stream"}
+                    for name, path in (("platforms", "/api/v1/platform-changes"),
+                                       ("indicators", "/api/v1/indicator-changes"))},
+        "webhooks": f"{base}/api/v1/webhooks",
     }
 
 

@@ -37,6 +37,7 @@ def from_rpc_error(exc: grpc.RpcError, backend: str) -> FeedError:
 
 async def feed_error_handler(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, FeedError)
-    headers = {"Retry-After": "5"} if exc.status == 503 else None
+    headers = ({"Retry-After": "5"} if exc.status == 503 else
+               {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
     return JSONResponse({"error": {"field": exc.field, "reason": exc.reason}},
                         status_code=exc.status, headers=headers)

@@ -19,6 +19,9 @@ EXPOSED = ["ETag", "Last-Modified", "Link", "X-Next-Cursor", "Retry-After",
            "Content-Disposition"]
 
 
+HEAD = "yinling.head"
+
+
 class HeadAsGet:
     """HEAD is answered as GET is, with the same status and headers (Content-Length of the
     body included) and no body (RFC 9110 9.3.2)."""
@@ -31,6 +34,7 @@ class HeadAsGet:
             await self.app(scope, receive, send)
             return
         scope["method"] = "GET"   # in place: the metrics middleware reads the route from it
+        scope[HEAD] = True        # for routes whose GET never ends (event streams)
 
         async def without_body(message: Message) -> None:
             if message["type"] == "http.response.body":

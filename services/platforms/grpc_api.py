@@ -58,3 +58,7 @@ class PlatformRegistry(PlatformRegistryServicer):
     def History(self, request: pb.PlatformHistoryRequest,
                 context: grpc.ServicerContext) -> pb.PlatformHistoryResponse:
         return self.queries.history(request.platform_id)
+
+    def ListChanges(self, request: pb.ListPlatformChangesRequest,
+                    context: grpc.ServicerContext) -> pb.ListPlatformChangesResponse:
+        return self.queries.changes(request)

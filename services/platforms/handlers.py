@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from services.platforms import store
 from yinling.aggregate_store import ChangeLog, run_command
+from yinling.commit_order import serialise
 from yinling.envelope import format_time
 from yinling.topics import PLATFORM_EVENTS
 from yinling.v1.platforms_pb2 import Platform, PlatformChanged
@@ -42,6 +43,9 @@ class PlatformCommands:
     def _run(self, request: Message, command: str, actor: str, reason: str, platform_id: str | None,
              apply: Change, corrected: tuple[str, ...] = ()) -> Platform:
         def body(s: Session) -> Platform:
+            # History ids in commit order (the change feed's cursor); taken before any row is
+            # written, so two transactions never wait on each other's rows while holding it.
+            serialise(s, "platform_history")
             now = datetime.now(UTC)
             current = store.load(s, platform_id) if platform_id else Platform()
             new, what = apply(current, format_time(now))

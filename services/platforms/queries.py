@@ -1,6 +1,8 @@
-"""Read side of the registry: one platform, filtered pages, and the history of one."""
+"""Read side of the registry: one platform, filtered pages, the history of one, and the
+change log of all of them by cursor."""
 from __future__ import annotations
 
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import sessionmaker
 
 from services.platforms import store
@@ -12,9 +14,12 @@ from yinling.history import history_rows
 from yinling.paging import next_token, page_bounds
 from yinling.territory import require_district
 from yinling.v1.platforms_pb2 import (
+    ListPlatformChangesRequest,
+    ListPlatformChangesResponse,
     ListPlatformsRequest,
     ListPlatformsResponse,
     Platform,
+    PlatformChange,
     PlatformHistoryResponse,
     PlatformLevel,
     PlatformStatus,
@@ -58,3 +63,35 @@ class PlatformQueries:
             raise NotFound("platform", platform_id)
         return PlatformHistoryResponse(entries=[r.to_entry() for r in rows],
                                        snapshots=[Platform.FromString(r.snapshot) for r in rows])
+
+    def changes(self, req: ListPlatformChangesRequest) -> ListPlatformChangesResponse:
+        """History entries after the cursor, oldest first, each with the record before it.
+        The history ids are handed out in commit order (handlers), so a client that reads
+        after the last cursor it received never misses an entry nor reads one twice."""
+        if req.after_cursor < 0:
+            raise ValidationError("after_cursor", "must be 0 or a cursor received")
+        if not 0 <= req.limit <= CHANGES_MAX:
+            raise ValidationError("limit", f"must be between 1 and {CHANGES_MAX}")
+        h = PlatformHistoryRow
+        with self.sessions() as s:
+            rows = list(s.scalars(select(h).where(h.id > req.after_cursor).order_by(h.id)
+                                  .limit(req.limit or CHANGES_DEFAULT)))
+            wanted = [and_(h.platform_id == r.platform_id, h.version == r.version - 1)
+                      for r in rows if r.version > 1]
+            before = {(r.platform_id, r.version): r.snapshot
+                      for r in (s.scalars(select(h).where(or_(*wanted))) if wanted else ())}
+            latest = s.scalar(select(func.max(h.id))) or 0
+        changes = [PlatformChange(cursor=r.id, entry=r.to_entry(),
+                                  platform=Platform.FromString(r.snapshot),
+                                  previous=_platform_or_none(before.get((r.platform_id, r.version - 1))))
+                   for r in rows]
+        return ListPlatformChangesResponse(
+            changes=changes, next_cursor=rows[-1].id if rows else req.after_cursor,
+            latest_cursor=latest)
+
+
+CHANGES_DEFAULT, CHANGES_MAX = 500, 5000
+
+
+def _platform_or_none(snapshot: bytes | None) -> Platform | None:
+    return Platform.FromString(snapshot) if snapshot is not None else None

@@ -12,6 +12,8 @@ from opendata_fakes import backend_settings, running_feed
 from yinling.config import Settings
 
 NOT_GET_BY_HEAD = {"/docs", "/docs/oauth2-redirect", "/openapi.json"}
+# Server-Sent Events streams never end: their GET is compared by its headers alone.
+STREAMS = {"/api/v1/indicator-changes/stream", "/api/v1/platform-changes/stream"}
 
 
 @pytest.fixture(scope="module")
@@ -36,6 +38,12 @@ def test_head_answers_every_get_route_as_get_does_without_a_body(feed):
     paths = _get_paths(feed)
     assert len(paths) >= 15
     for path in paths:
+        if path in STREAMS:
+            with feed.stream("GET", path, params={"after": "0"}) as got:
+                head = feed.head(path, params={"after": "0"})
+                assert (head.status_code, head.content) == (got.status_code, b""), path
+                assert head.headers["content-type"] == got.headers["content-type"], path
+            continue
         got, head = feed.get(path), feed.head(path)
         assert head.status_code == got.status_code, path
         assert head.content == b"", path
