@@ -41,6 +41,7 @@ SCOPES = MappingProxyType({
     "finance:amounts:read": "per-enterprise finance amounts and reasons",
     "ingest:write": "upload reported tables to the ingest gateway",
     "ingest:read": "submissions and their error reports (which quote the files' cells)",
+    "opendata:webhooks": "register and manage webhook subscriptions of the open-data feed",
 })
 
 # Roles of the bootstrap table, as scopes.

@@ -30,6 +30,7 @@ from services.opendata.responses import CSV, HTML, conditional, json_response
 from services.opendata.sdmx_routes import add_sdmx_routes
 from services.opendata.series import add_series_routes
 from services.opendata.webhook_delivery import DeliveryOptions
+from services.opendata.webhooks import access_rule
 from yinling.config import Settings
 from yinling.csv_export import to_csv
 from yinling.http_access import AccessMiddleware, HttpAccess, tokens_database_parts
@@ -56,7 +57,7 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
     serving.install(app, settings.opendata_rate_limit)
     metrics = FeedMetrics()
     # Reads are public; a presented token must be valid; refusals are audited (yinling.http_access).
-    app.add_middleware(AccessMiddleware, access=access)
+    app.add_middleware(AccessMiddleware, access=access, rule_of=access_rule)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: refusals are counted too
     app.add_exception_handler(FeedError, feed_error_handler)
     app.add_exception_handler(NotModified, not_modified_handler)

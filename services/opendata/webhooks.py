@@ -16,7 +16,9 @@ from fastapi.responses import JSONResponse
 
 from services.opendata.errors import FeedError, bad_parameter
 from services.opendata.webhook_store import Subscription, Subscriptions
-from yinling.auth import STEWARD, Caller, token_table
+from yinling.access import Rule, read, write
+from yinling.auth import Caller, current_caller
+from yinling.http_access import SAFE_METHODS, read_only
 
 PATH = "/api/v1/webhooks"
 
@@ -40,15 +42,22 @@ _REQUEST = {"requestBody": {"required": True, "content": {"application/json": {"
                    "after": {"type": "integer", "minimum": 0}}}}}}}
 
 
+SCOPE = "opendata:webhooks"
+
+
+def access_rule(method: str, path: str) -> Rule | None:
+    """The feed's access rules: everything is a public read but the webhook subscriptions,
+    which need a token with the webhooks scope (checked and audited by the middleware)."""
+    if path == PATH or path.startswith(PATH + "/"):
+        return read(SCOPE) if method in SAFE_METHODS else write(SCOPE)
+    return read_only(method, path)
+
+
 def caller_of(request: Request) -> Caller:
-    """The steward behind the request's bearer token; 401 without a known token, 403 when
-    the token's holder is no steward."""
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    caller = token_table().get(token) if scheme.lower() == "bearer" else None
-    if caller is None:
-        raise FeedError(401, "Authorization", "a steward's bearer token is required")
-    if not caller.has(STEWARD):
-        raise FeedError(403, "Authorization", f"{caller.actor} may not subscribe: the steward role is required")
+    """The subscriber: the middleware admitted only a token with the webhooks scope."""
+    caller = current_caller()
+    if not caller.may(SCOPE):   # a route reached without the middleware's rule
+        raise FeedError(401, "Authorization", f"a bearer token with the scope {SCOPE!r} is required")
     return caller
 
 

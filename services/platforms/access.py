@@ -18,6 +18,6 @@ def _district_of(session: Session, platform_id: str) -> str | None:
 POLICY = Policy(
     rules={"Register": WRITE, "Accredit": WRITE, "Evaluate": WRITE, "ChangeLevel": WRITE,
            "Revoke": WRITE, "Correct": WRITE, "ApplyCommands": WRITE,
-           "Get": PUBLIC, "List": PUBLIC, "History": PUBLIC},
+           "Get": PUBLIC, "List": PUBLIC, "History": PUBLIC, "ListChanges": PUBLIC},
     lookups={"platform_id": _district_of},
 )

@@ -49,7 +49,7 @@ def test_a_receiver_that_goes_away_gets_every_change_once_per_event_id(stack) ->
     steward, client, _settings = stack
     receiver = Receiver().start()
     anonymous = client.post("/api/v1/webhooks", json={"url": receiver.url, "dataset": "platforms"})
-    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"] == "Bearer"
+    assert anonymous.status_code == 401 and anonymous.headers["WWW-Authenticate"].startswith("Bearer")
     documented = client.get("/openapi.json").json()["paths"]["/api/v1/webhooks"]["post"]
     assert {"201", "400", "401", "403"} <= set(documented["responses"])
     assert documented["requestBody"]["content"]["application/json"]["schema"]["required"] == ["url", "dataset"]
