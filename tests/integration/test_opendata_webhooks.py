@@ -27,7 +27,7 @@ OTHER_STEWARD = {"Authorization": "Bearer dev-talent-officer"}
 @pytest.fixture
 def stack(broker, tmp_path) -> Iterator[tuple[Steward, httpx.Client, Settings]]:  # type: ignore[no-untyped-def]
     with registry(broker.bootstrap, f"sqlite:///{tmp_path / 'platforms.db'}",
-                  Settings(data_dir=tmp_path)) as (stub, settings), \
+                  Settings(data_dir=tmp_path, bootstrap_servers=broker.bootstrap)) as (stub, settings), \
             running_feed(settings, FAST) as url, httpx.Client(base_url=url, timeout=10) as client:
         yield Steward(stub), client, settings
 
@@ -128,7 +128,8 @@ def test_repeated_failures_disable_a_subscription_until_its_owner_enables_it(sta
 def test_two_feed_processes_deliver_each_change_once(broker, database_url, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """On SQLite and PostgreSQL: the registry and both feed processes on the database given."""
     receiver = Receiver().start()
-    with registry(broker.bootstrap, database_url, Settings(data_dir=tmp_path, database_url=database_url)
+    with registry(broker.bootstrap, database_url, Settings(data_dir=tmp_path, database_url=database_url,
+                                                           bootstrap_servers=broker.bootstrap)
                   ) as (stub, settings), running_feed(settings, FAST) as url, \
             httpx.Client(base_url=url, timeout=10) as client, running_feed(settings, FAST):
         steward = Steward(stub)
@@ -147,7 +148,7 @@ def test_two_feed_processes_deliver_each_change_once(broker, database_url, tmp_p
 def test_a_restarted_feed_resumes_from_the_acknowledged_cursor(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
     receiver = Receiver().start()
     with registry(broker.bootstrap, f"sqlite:///{tmp_path / 'platforms.db'}",
-                  Settings(data_dir=tmp_path)) as (stub, settings):
+                  Settings(data_dir=tmp_path, bootstrap_servers=broker.bootstrap)) as (stub, settings):
         steward = Steward(stub)
         with running_feed(settings, FAST) as url, httpx.Client(base_url=url, timeout=10) as client:
             subscription = client.post("/api/v1/webhooks", headers=STEWARD,
@@ -163,10 +164,10 @@ def test_a_restarted_feed_resumes_from_the_acknowledged_cursor(broker, tmp_path)
     receiver.stop()
 
 
-def test_indicator_changes_arrive_as_cloudevents_of_their_own_type(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_indicator_changes_arrive_as_cloudevents_of_their_own_type(broker, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The indicators' change log (fixed records behind a real gRPC server), from cursor 0."""
     receiver = Receiver().start()
-    with backend_settings() as settings, running_feed(replace(settings, data_dir=tmp_path), FAST) as url, \
+    with backend_settings() as settings, running_feed(replace(settings, data_dir=tmp_path, bootstrap_servers=broker.bootstrap), FAST) as url, \
             httpx.Client(base_url=url, timeout=10) as client:
         subscription = client.post("/api/v1/webhooks", headers=STEWARD, json={
             "url": receiver.url, "dataset": "indicators", "after": 0}).json()
