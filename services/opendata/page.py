@@ -46,6 +46,10 @@ UNKNOWN_STATUS = ("未知", "unknown")
 _NOTES_ZH = (
     (re.compile(r"^(\d{4}) not reported yet; latest reported year (\d{4})$"),
      "{0}年数据尚未报送，显示最近报送的{1}年数据"),
+    (re.compile(r"^no rd_expenditure and gdp reported up to (\d{4})$"),
+     "截至{0}年尚未报送研发经费和GDP数据"),
+    (re.compile(r"^no (\S+) and (\S+) reported up to (\d{4})$"),
+     "截至{2}年尚未报送 {0} 和 {1} 数据"),
     (re.compile(r"^suppressed: fewer than (\d+) contributors$"),
      "已隐藏：贡献者少于{0}个"),
     (re.compile(r"^suppressed so that a suppressed value cannot be derived from the others$"),

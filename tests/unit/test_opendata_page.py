@@ -150,6 +150,8 @@ def test_the_service_notes_and_the_plans_target_notes_come_in_both_languages():
     assert note_texts("2024 not reported yet; latest reported year 2023", None) == [
         ("2024年数据尚未报送，显示最近报送的2023年数据",
          "2024 not reported yet; latest reported year 2023")]
+    assert note_texts("no rd_expenditure and gdp reported up to 2024", None)[0][0] == (
+        "截至2024年尚未报送研发经费和GDP数据")
     labs = FACTS.target_notes["gba_joint_labs"]
     assert note_texts(f"target: {labs[0]}", labs) == [
         ("目标：方案为1-2个，以上限为目标", "target: the plan says 1-2; the upper figure is the target")]
