@@ -75,16 +75,17 @@ class Point:
 
 def series_points(backends: Backends, facts: PlanFacts, indicator_id: str,
                   territory: str, today: date) -> list[Point]:
-    """Value over time from the indicator history: each past year end's latest value, then
-    the "now" series, one point a day (its latest), in date order."""
+    """Value over time from the indicator history: the "now" series, one point a day (its
+    latest), and each past year end's latest revision (which counts late reports the "now"
+    value of that day had not seen), in date order."""
     points: dict[str, Point] = {}
+    for change in backends.indicator_history(indicator_id, territory, NOW):
+        points[change.value.as_of] = _point(change.value)
     for series in facts.series:
         if date.fromisoformat(series) <= today:
             history = backends.indicator_history(indicator_id, territory, series)
             if history:
                 points[series] = _point(history[-1].value)
-    for change in backends.indicator_history(indicator_id, territory, NOW):
-        points[change.value.as_of] = _point(change.value)
     return [points[d] for d in sorted(points)]
 
 

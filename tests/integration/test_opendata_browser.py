@@ -140,11 +140,11 @@ def test_every_point_of_every_chart_is_the_histories(browser, feed_url):
     assert len(canvases) == len(META) and all(c.size["width"] > 200 for c in canvases)
     for indicator_id in META:
         expected: dict[str, dict] = {}
-        for series in ("2022-12-31", "2023-12-31", "2024-12-31", "now"):
+        for series in ("now", "2022-12-31", "2023-12-31", "2024-12-31"):
             points = httpx.get(f"{feed_url}/api/v1/indicators/{indicator_id}/history",
                                params={"territory": CITY, "series": series}).json()["points"]
             if series != "now":
-                points = points[-1:]   # the year end's latest revision
+                points = points[-1:]   # the year end's latest revision, over that day's "now"
             expected.update({p["as_of"]: p for p in points})
         shown = {r["key"]: r for r in _shown(browser, f"#chart-{indicator_id} table.points tr[data-as-of]")}
         assert list(shown) == sorted(expected)
