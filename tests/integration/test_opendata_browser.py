@@ -126,6 +126,21 @@ def test_every_number_in_the_table_is_the_apis(browser, feed_url):
                 assert n["text"] == _people(want[n["field"]], want["unit"], scale), (indicator_id, n)
         fields = {n["field"] for n in row["numbers"]}
         assert fields == {"value", "baseline", "target", "progress", "expected"}, indicator_id
+        # The rest of the row's text: the period and the target's date as the API has them,
+        # the API's notes in English (beside their Chinese), and no other digit at all.
+        rest = browser.execute_script("""
+            var row = document.getElementById(arguments[0]).cloneNode(true), out = {};
+            row.querySelectorAll('[data-field=period], time[data-field]').forEach(function (el) {
+              out[el.dataset.field] = el.textContent; el.remove(); });
+            out.notes = Array.from(row.querySelectorAll('[data-field=note] [lang=en]')).map(
+              function (el) { return el.textContent; });
+            row.querySelectorAll('data, progress, .unit, [data-field=note]').forEach(function (el) {
+              el.remove(); });   // (units such as "100 million yuan" name no value)
+            out.text = row.textContent;
+            return out;""", indicator_id)
+        assert rest.get("period", "") == want["period"] and rest["target_date"] == want["target_date"]
+        assert "; ".join(rest["notes"]) == want["note"]
+        assert not any(ch.isdigit() for ch in rest["text"]), (indicator_id, rest["text"])
     credit = rows["finance_credit"]["text"]
     assert "10.54 亿元" in credit and "1,054,340,000" not in credit and "CNY" not in credit
     assert "10.00 亿元" in credit
