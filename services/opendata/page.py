@@ -138,7 +138,8 @@ def _district(row: Mapping[str, Any], scale: Any) -> dict[str, Any]:
             "suppressed": bool(row.get("suppressed"))}
 
 
-def _chart(row: dict[str, Any], points: Sequence[Point], facts: PlanFacts | None) -> dict[str, Any]:
+def _chart(row: dict[str, Any], points: Sequence[Point], facts: PlanFacts | None,
+           view_date: str) -> dict[str, Any]:
     """What charts.js draws (numbers already in the row's unit) and the table beside it."""
     scale = row["scale"]
 
@@ -150,6 +151,7 @@ def _chart(row: dict[str, Any], points: Sequence[Point], facts: PlanFacts | None
         "id": row["id"], "unit": " ".join(u for u in row["unit"] if u) if row["money"] else row["unit"][0],
         "label": f"{row['name_zh']} {row['name_en']}",
         "start": facts.start if facts else "", "baseline": number(row["baseline"]),
+        "view_date": view_date,
         "target": number(row["target"]) if row["has_target"] else None,
         "target_date": row["target_date"] if row["has_target"] else "",
         "points": [[p.as_of, None if p.suppressed else number(p.value)] for p in points],
@@ -177,7 +179,9 @@ def render(view: PageView) -> str:
     zh, en = name_of(view.territory)
     rows = [_row(r, view.facts, view.districts.get(str(r.get("indicator_id")), ()))
             for r in view.rows]
-    charts = [_chart(r, view.histories.get(str(r["id"]), ()), view.facts) for r in rows]
+    view_date = "" if view.series == NOW else view.series
+    charts = [_chart(r, view.histories.get(str(r["id"]), ()), view.facts, view_date)
+              for r in rows]
     series = list(view.facts.series) if view.facts else []
     choices = [NOW, *series] + ([view.series] if view.series not in (NOW, *series) else [])
     q = query(view)

@@ -176,6 +176,9 @@ def test_each_chart_has_its_points_baseline_and_target_in_a_table():
     dom = PageDom(render(PageView(CITY, "2024-12-31", [_row(baseline="2.1")], facts=FACTS,
                                   histories={"rd_intensity": points})))
     rows = dom.body_rows(table=1)
+    html = render(PageView(CITY, "2023-12-31", [_row()], facts=FACTS))
+    assert '"view_date":"2023-12-31"' in html and "所选日期 2023-12-31" in html
+    assert '"view_date":""' in render(PageView(CITY, NOW, [_row()], facts=FACTS))
     assert rows["2022-01-01 基线 baseline"] == ["2.1 %"] and rows["2022-12-31"] == ["2.45 %"]
     assert rows["2023-12-31"] == ["已隐藏 suppressed"] and rows["2024-12-31 目标 target"] == ["3.3 %"]
 

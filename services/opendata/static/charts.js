@@ -18,6 +18,7 @@
     c.points.forEach(function (p) { xs[p[0]] = true; });
     if (c.start) { xs[c.start] = true; }
     if (c.target_date) { xs[c.target_date] = true; }
+    if (c.view_date) { xs[c.view_date] = true; }
     var dates = Object.keys(xs).sort();
     var values = {};
     c.points.forEach(function (p) { values[p[0]] = p[1]; });
@@ -53,6 +54,16 @@
         return ticks.map(function (v) { return v.toLocaleString("zh-CN"); });
       }}]
     };
+    if (c.view_date) {   // the date the table above is for: a vertical line
+      opts.hooks = {draw: [function (u) {
+        var left = u.valToPos(seconds(c.view_date), "x", true), ctx = u.ctx;
+        ctx.save();
+        ctx.strokeStyle = "#6a1b9a"; ctx.lineWidth = 2 * uPlot.pxRatio;
+        ctx.beginPath(); ctx.moveTo(left, u.bbox.top);
+        ctx.lineTo(left, u.bbox.top + u.bbox.height); ctx.stroke();
+        ctx.restore();
+      }]};
+    }
     var plot = new uPlot(opts, data, host);
     plot.root.setAttribute("aria-hidden", "true");
     return {plot: plot, host: host};
