@@ -21,17 +21,19 @@ proto: $(STAMP)
 up: proto
 	$(BIN)/yinling up
 
-# The open-data page is tested in Debian's headless Chromium, with a CJK font so the
-# screenshots are legible. Installed only when missing, and only as root (CI and the
-# project's machines are root); anyone else is told the command.
+# The open-data page is tested in Debian's headless Chromium, driven through Debian's
+# chromedriver (the same release), with a CJK font so the screenshots are legible. Installed
+# only when missing, and only as root (CI and the project's machines are root); anyone else
+# is told the command.
 CHROMIUM := /usr/bin/chromium
+CHROMEDRIVER := /usr/bin/chromedriver
 CJK_FONT := /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
 chromium:
-	@if [ -x $(CHROMIUM) ] && [ -f $(CJK_FONT) ]; then :; \
+	@if [ -x $(CHROMIUM) ] && [ -x $(CHROMEDRIVER) ] && [ -f $(CJK_FONT) ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
-	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium fonts-wqy-microhei; \
+	  apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium chromium-driver fonts-wqy-microhei; \
 	else \
-	  echo "The browser tests need $(CHROMIUM) and a CJK font: sudo apt-get install -y chromium fonts-wqy-microhei"; \
+	  echo "The browser tests need $(CHROMIUM), $(CHROMEDRIVER) and a CJK font: sudo apt-get install -y chromium chromium-driver fonts-wqy-microhei"; \
 	fi
 
 # promtool (`promtool check metrics` on every process's /metrics, `check rules`, `check config`,
@@ -50,7 +52,8 @@ $(PROMTOOL) $(PROMETHEUS) &: | $(STAMP)
 	  cp root/usr/bin/prometheus $(CURDIR)/$(PROMETHEUS) && rm -rf $$tmp; fi
 promtool: $(PROMTOOL) $(PROMETHEUS)
 
-# Validators from the npm registry (the AsyncAPI CLI), pinned by tools/npm/package-lock.json
+# Validators from the npm registry (the AsyncAPI CLI; axe-core, which the page's browser
+# test injects into the page), pinned by tools/npm/package-lock.json
 # and installed into tools/npm/node_modules with the machine's Node.js and npm.
 NPM_TOOLS := tools/npm/node_modules/.installed
 $(NPM_TOOLS): tools/npm/package.json tools/npm/package-lock.json

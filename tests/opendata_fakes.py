@@ -139,12 +139,14 @@ class Platforms(platforms_pb2_grpc.PlatformRegistryServicer):
 
 
 @contextmanager
-def backend_settings() -> Iterator[Settings]:
+def backend_settings(indicators: indicators_pb2_grpc.IndicatorServiceServicer | None = None,
+                     ) -> Iterator[Settings]:
     """Settings whose indicator and platform addresses are one real gRPC server of fakes."""
     base = Settings()
     grpc_server = GrpcServer("opendata-test-backends", [
         ServiceBinding("yinling.v1.IndicatorService",
-                       indicators_pb2_grpc.add_IndicatorServiceServicer_to_server, Indicators()),
+                       indicators_pb2_grpc.add_IndicatorServiceServicer_to_server,
+                       indicators or Indicators()),
         ServiceBinding("yinling.v1.PlatformRegistry",
                        platforms_pb2_grpc.add_PlatformRegistryServicer_to_server, Platforms()),
     ], "127.0.0.1:0", max_workers=4).start()
@@ -183,6 +185,8 @@ class PageDom(HTMLParser):
         super().__init__()
         self.options: dict[str, list[tuple[str, bool, str]]] = {}
         self.rows: list[list[str]] = []
+        self.row_tables: list[int] = []     # which table (0 = the first) each row is in
+        self._tables = -1
         self.progress: list[dict[str, str | None]] = []
         self.links: list[str] = []
         self.scripts = 0
@@ -201,8 +205,11 @@ class PageDom(HTMLParser):
             self.options[self._select] = []
         elif tag == "option" and self._select is not None:
             self._option = [a.get("value") or "", "selected" in a, ""]
+        elif tag == "table":
+            self._tables += 1
         elif tag == "tr":
             self.rows.append([])
+            self.row_tables.append(self._tables)
         elif tag in ("td", "th"):
             self._cell = []
         elif tag == "progress":
@@ -232,6 +239,11 @@ class PageDom(HTMLParser):
     def selected(self, name: str) -> list[str]:
         return [value for value, chosen, _ in self.options.get(name, []) if chosen]
 
-    def body_rows(self) -> dict[str, list[str]]:
-        """Data rows keyed by their first (row header) cell; the header row left out."""
-        return {r[0]: r[1:] for r in self.rows[1:] if len(r) > 1}
+    def body_rows(self, table: int | None = 0) -> dict[str, list[str]]:
+        """Data rows of the first table (or of every one), keyed by their first (row header)
+        cell; each table's header row left out."""
+        picked = [(r, t) for r, t in zip(self.rows, self.row_tables, strict=True)
+                  if table is None or t == table]
+        first = {t: n for n, (_, t) in reversed(list(enumerate(picked)))}
+        return {r[0]: r[1:] for n, (r, t) in enumerate(picked)
+                if n != first[t] and len(r) > 1}

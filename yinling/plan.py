@@ -81,6 +81,7 @@ class Target(_Strict):
     territory: str = CITY
     value: Decimal
     note: str = ""
+    note_zh: str = ""   # the note in Chinese, for the page
 
 
 class Indicator(_Strict):

@@ -5,9 +5,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.opendata import catalog, datapackage, keeping_up, page, params, serving
+from services.opendata import catalog, dashboard, datapackage, keeping_up, page, params, serving
 from services.opendata.backends import Backends
 from services.opendata.catalog_routes import add_catalog_routes
 from services.opendata.changes import add_change_routes
@@ -56,6 +57,8 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
                   docs_url="/docs", redoc_url=None)
     serving.install(app, settings.opendata_rate_limit)
     metrics = FeedMetrics()
+    facts = dashboard.load_facts(settings.plan_path)
+    app.mount("/static", StaticFiles(packages=[("services.opendata", "static")]), name="static")
     # Reads are public; a presented token must be valid; refusals are audited (yinling.http_access).
     app.add_middleware(AccessMiddleware, access=access, rule_of=access_rule)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: refusals are counted too
@@ -107,12 +110,15 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
         loading = current_load(settings.data_dir)
         try:
             where = params.territory(territory) or CITY
-            when = page.NOW if as_of in (None, "", page.NOW) else params.as_of(as_of)
-            rows = indicator_rows(request, where, "" if when == page.NOW else when)
-            view = page.PageView(where, when, rows, loading=loading)
+            when = (facts.default_view(dashboard.today(settings.time_zone)) if not as_of
+                    else page.NOW if as_of == page.NOW else params.as_of(as_of))
+            seen = dashboard.gather(backends(request), facts, where, when, settings.time_zone)
+            view = page.PageView(where, when, seen.rows, loading=loading, facts=facts,
+                                 updated=seen.updated, histories=seen.histories,
+                                 districts=seen.districts)
         except FeedError as exc:
             status = exc.status
-            view = page.PageView(where, when, loading=loading,
+            view = page.PageView(where, when, loading=loading, facts=facts,
                                  error=f"{exc.field + ': ' if exc.field else ''}{exc.reason}")
         body = page.render(view).encode("utf-8")
         if status != 200:

@@ -1,26 +1,39 @@
-"""The human page of the feed: the plan's indicators as an HTML table, rendered on the server.
+"""The people's page of the feed: every indicator against its target, with a chart of each
+over time, rendered on the server with Jinja2 (autoescaped) from templates/indicators.html.
 
-Jinja2 is not a dependency of the project, so this is string.Template with every value
-passed through html.escape; nothing reaches the page unescaped.
+Chinese first, English beside it in elements marked lang="en"; money in 万元 / 亿元; values
+withheld under the small-cell rule shown as 已隐藏 / suppressed with the reason.
 """
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
-from html import escape
-from importlib.resources import files
-from string import Template
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from services.opendata.catalog import LICENSE, PUBLISHER
+from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
+
+from services.opendata.catalog import LICENSE, PUBLISHER, PUBLISHER_EN
+from services.opendata.dashboard import NOW, PlanFacts, Point
 from services.opendata.loading import Loading
+from services.opendata.numbers import (
+    COUNT,
+    decimal_or_none,
+    grouped,
+    percent,
+    scale_for,
+    shown,
+    tolerance_percent,
+    unit_names,
+)
 from yinling.territory import CITY, DISTRICTS, name_of
 
-NOW = "now"
-SERIES = (NOW, "2022-12-31", "2023-12-31", "2024-12-31")
+__all__ = ["NOW", "PageView", "grouped", "render", "status_text", "note_texts"]
+
 STATUS_TEXT = {
     "ahead": ("领先", "ahead"),
     "on_track": ("按计划", "on track"),
@@ -28,8 +41,20 @@ STATUS_TEXT = {
     "no_target": ("无目标", "no target"),
 }
 UNKNOWN_STATUS = ("未知", "unknown")
-COLUMNS = (("指标", "Indicator"), ("数值", "Value"), ("单位", "Unit"), ("目标", "Target"),
-           ("进度", "Progress"), ("状态", "Status"), ("截至", "As of"))
+
+# Notes the indicator service writes in English, and how the page says them in Chinese.
+_NOTES_ZH = (
+    (re.compile(r"^(\d{4}) not reported yet; latest reported year (\d{4})$"),
+     "{0}年数据尚未报送，显示最近报送的{1}年数据"),
+    (re.compile(r"^no rd_expenditure and gdp reported up to (\d{4})$"),
+     "截至{0}年尚未报送研发经费和GDP数据"),
+    (re.compile(r"^no (\S+) and (\S+) reported up to (\d{4})$"),
+     "截至{2}年尚未报送 {0} 和 {1} 数据"),
+    (re.compile(r"^suppressed: fewer than (\d+) contributors$"),
+     "已隐藏：贡献者少于{0}个"),
+    (re.compile(r"^suppressed so that a suppressed value cannot be derived from the others$"),
+     "已隐藏：以免由其他数值推算出被隐藏的数值"),
+)
 
 
 @dataclass(frozen=True)
@@ -39,117 +64,133 @@ class PageView:
     rows: Sequence[Mapping[str, Any]] = ()
     error: str | None = None            # shown instead of the table when the query failed
     loading: Loading | None = None      # a data load under way: values still change
-
-
-def e(value: object) -> str:
-    return escape("" if value is None else str(value), quote=True)
-
-
-@lru_cache(maxsize=1)
-def _template() -> Template:
-    text = files("services.opendata").joinpath("templates/indicators.html").read_text("utf-8")
-    return Template(text)
-
-
-def territories() -> list[tuple[str, str, str]]:
-    return [(CITY, *name_of(CITY))] + [(code, zh, en) for code, (zh, en) in DISTRICTS.items()]
+    facts: PlanFacts | None = None
+    updated: datetime | None = None     # when the newest indicator change was recorded
+    histories: Mapping[str, Sequence[Point]] = field(default_factory=dict)
+    districts: Mapping[str, Sequence[Mapping[str, Any]]] = field(default_factory=dict)
 
 
 def status_text(status: str) -> tuple[str, str]:
     return STATUS_TEXT.get(status, UNKNOWN_STATUS)
 
 
+def note_texts(note: str, target_note: tuple[str, str] | None) -> list[tuple[str, str]]:
+    """The row's notes as (Chinese, English) pairs: the target's note from the plan in both
+    of its languages, the service's own notes translated where the page knows them."""
+    out = []
+    parts = note.split("; target: ", 1) if "; target: " in note else [note]
+    if note.startswith("target: "):
+        parts = ["", note.removeprefix("target: ")]
+    measured = parts[0]
+    if measured:
+        zh = next((zh.format(*m.groups()) for pattern, zh in _NOTES_ZH
+                   if (m := pattern.match(measured))), "")
+        out.append((zh, measured))
+    if len(parts) > 1:
+        en, zh = target_note or (parts[1], "")
+        out.append((f"目标：{zh}" if zh else "", f"target: {en}"))
+    return out
+
+
 def query(view: PageView) -> str:
-    """The same view's query string for the CSV/JSON links; "now" is the feed's default."""
+    """The same view's query string for the CSV/JSON links."""
     pairs = {"territory": view.territory}
     if view.series != NOW:
         pairs["as_of"] = view.series
     return urlencode(pairs)
 
 
-def _option(value: str, label: str, selected: bool) -> str:
-    mark = " selected" if selected else ""
-    return f'      <option value="{e(value)}"{mark}>{e(label)}</option>'
+def territories() -> list[tuple[str, str, str]]:
+    return [(CITY, *name_of(CITY))] + [(code, zh, en) for code, (zh, en) in DISTRICTS.items()]
 
 
-def territory_options(selected: str) -> str:
-    return "\n".join(_option(code, f"{zh} {en}", code == selected)
-                     for code, zh, en in territories())
+def _row(row: Mapping[str, Any], facts: PlanFacts | None,
+         districts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    unit = str(row.get("unit") or "")
+    scale = scale_for(unit, row.get("value"), row.get("target"), row.get("baseline"))
+    has_target = bool(row.get("target")) and row.get("status") != "no_target"
+    progress = float(row.get("progress") or 0.0)
+    notes = facts.target_notes.get(str(row.get("indicator_id"))) if facts else None
+    return {
+        "id": row.get("indicator_id"), "name_zh": row.get("name_zh"), "name_en": row.get("name_en"),
+        "value": row.get("value"), "value_shown": shown(str(row.get("value") or ""), scale),
+        "suppressed": bool(row.get("suppressed")),
+        "unit": unit_names(unit, scale), "money": scale is not COUNT,
+        "baseline": row.get("baseline") or "", "baseline_shown": shown(row.get("baseline"), scale),
+        "target": row.get("target") or "", "target_shown": shown(row.get("target"), scale),
+        "target_date": row.get("target_date") or "",
+        "expected": row.get("expected") or "", "expected_shown": shown(row.get("expected"), scale),
+        "has_target": has_target and not row.get("suppressed"),
+        "progress": progress, "progress_bar": f"{min(max(progress, 0.0), 1.0):.4f}",
+        "percent": percent(progress),
+        "status": row.get("status"), "status_text": status_text(str(row.get("status", ""))),
+        "as_of": row.get("as_of"), "period": row.get("period") or "",
+        "notes": note_texts(str(row.get("note") or ""), notes),
+        "districts": [_district(d, scale) for d in districts if d.get("territory") != CITY],
+        "scale": scale,
+    }
 
 
-def series_options(selected: str) -> str:
-    choices = list(SERIES) if selected in SERIES else [*SERIES, selected]
-    return "\n".join(_option(s, "现在 now" if s == NOW else s, s == selected) for s in choices)
+def _district(row: Mapping[str, Any], scale: Any) -> dict[str, Any]:
+    zh, en = name_of(str(row["territory"]))
+    return {"code": row["territory"], "zh": zh, "en": en, "value": row.get("value") or "",
+            "shown": shown(str(row.get("value") or ""), scale),
+            "suppressed": bool(row.get("suppressed"))}
 
 
-def progress_cell(row: Mapping[str, Any]) -> str:
-    if not row.get("target") or row.get("status") == "no_target":
-        return '<td><span aria-label="no target">—</span></td>'
-    ratio = float(row.get("progress") or 0.0)
-    percent = f"{ratio * 100:.0f}%"
-    # <progress> cannot show more than its max; the text keeps an over-achievement visible.
-    return (f'<td><progress max="1" value="{e(f"{min(max(ratio, 0.0), 1.0):.4f}")}" '
-            f'aria-label="{e(row.get("name_en"))}: {e(percent)}">{e(percent)}</progress> '
-            f'<span class="pct">{e(percent)}</span></td>')
+def _chart(row: dict[str, Any], points: Sequence[Point], facts: PlanFacts | None,
+           view_date: str) -> dict[str, Any]:
+    """What charts.js draws (numbers already in the row's unit) and the table beside it."""
+    scale = row["scale"]
+
+    def number(text: str) -> float | None:
+        value = decimal_or_none(text)
+        return None if value is None else float(value / scale.divisor)
+
+    return {
+        "id": row["id"], "unit": " ".join(u for u in row["unit"] if u) if row["money"] else row["unit"][0],
+        "label": f"{row['name_zh']} {row['name_en']}",
+        "start": facts.start if facts else "", "baseline": number(row["baseline"]),
+        "view_date": view_date,
+        "target": number(row["target"]) if row["has_target"] else None,
+        "target_date": row["target_date"] if row["has_target"] else "",
+        "points": [[p.as_of, None if p.suppressed else number(p.value)] for p in points],
+        "table": [{"as_of": p.as_of, "value": p.value, "suppressed": p.suppressed,
+                   "shown": shown(p.value, scale)} for p in points],
+    }
 
 
-_DECIMAL = re.compile(r"^(-?)(\d+)(\.\d+)?$")
+def _zone(moment: datetime | None) -> str:
+    offset = moment.strftime("%z") if moment else ""
+    return f"UTC{offset[:3]}:{offset[3:]}" if offset else ""
 
 
-def grouped(text: str) -> str:
-    """Thousands separators for people ("1,054,340,000.00"), by text so no digit is lost;
-    the CSV and JSON keep the plain exact decimal."""
-    match = _DECIMAL.match(text)
-    if not match:
-        return text
-    sign, whole, fraction = match.groups()
-    return f"{sign}{int(whole):,}{fraction or ''}"
+def _json_for_script(payload: Any) -> Markup:
+    """JSON inside <script type="application/json">: no "</" or "<!--" can close it."""
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
 
 
-def indicator_tr(row: Mapping[str, Any]) -> str:
-    zh, en = status_text(str(row.get("status", "")))
-    value = "已隐藏 suppressed" if row.get("suppressed") else grouped(str(row.get("value") or "—"))
-    note = f'<span class="note">{e(row["note"])}</span>' if row.get("note") else ""
-    return (
-        f'<tr id="{e(row.get("indicator_id"))}">'
-        f'<th scope="row">{e(row.get("name_zh"))}<span>{e(row.get("name_en"))}</span></th>'
-        f'<td class="num">{e(value)}{note}</td><td>{e(row.get("unit"))}</td>'
-        f'<td class="num">{e(grouped(str(row.get("target") or "—")))}</td>{progress_cell(row)}'
-        f'<td><span class="status status-{e(row.get("status"))}">{e(zh)} {e(en)}</span></td>'
-        f'<td>{e(row.get("as_of"))}</td></tr>')
-
-
-def table(view: PageView) -> str:
-    zh, en = name_of(view.territory)
-    head = "".join(f'<th scope="col">{e(z)}<span>{e(n)}</span></th>' for z, n in COLUMNS)
-    body = "\n".join(indicator_tr(r) for r in view.rows) or (
-        f'<tr><td colspan="{len(COLUMNS)}">暂无数据 No values yet</td></tr>')
-    return (f'<table>\n<caption>{e(zh)} {e(en)} · {e(as_of_label(view.series))}</caption>\n'
-            f'<thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody>\n</table>')
-
-
-def as_of_label(series: str) -> str:
-    return "现在 now" if series == NOW else series
-
-
-def loading_notice(loading: Loading | None) -> str:
-    if loading is None:
-        return ""
-    count = f"{loading.sent:,} / {loading.total:,}"
-    return (f'<p class="loading" role="status">示范数据正在加载，数值仍在变化（已载入 {e(count)} 条命令）。'
-            f'<span>Demo data is loading: {e(count)} commands in; values will change '
-            f'until it finishes.</span></p>')
+_ENV = Environment(loader=PackageLoader("services.opendata", "templates"),
+                   autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
 
 
 def render(view: PageView) -> str:
     zh, en = name_of(view.territory)
+    rows = [_row(r, view.facts, view.districts.get(str(r.get("indicator_id")), ()))
+            for r in view.rows]
+    view_date = "" if view.series == NOW else view.series
+    charts = [_chart(r, view.histories.get(str(r["id"]), ()), view.facts, view_date)
+              for r in rows]
+    series = list(view.facts.series) if view.facts else []
+    choices = [NOW, *series] + ([view.series] if view.series not in (NOW, *series) else [])
     q = query(view)
-    content = (f'<p role="alert">{e(view.error)}</p>' if view.error is not None else table(view))
-    content = loading_notice(view.loading) + content
-    return _template().substitute(
-        title=e(f"{zh} {en} · 科技引领指标 Indicators"), place_zh=e(zh), place_en=e(en),
-        territory=e(view.territory), as_of_label=e(as_of_label(view.series)),
-        territory_options=territory_options(view.territory),
-        series_options=series_options(view.series), content=content,
-        csv_href=e(f"/api/v1/indicators.csv?{q}"), json_href=e(f"/api/v1/indicators?{q}"),
-        publisher=e(PUBLISHER), license=e(LICENSE))
+    return _ENV.get_template("indicators.html").render(
+        view=view, place_zh=zh, place_en=en, rows=rows, charts=charts,
+        chart_json=_json_for_script([{k: v for k, v in c.items() if k != "table"}
+                                     for c in charts]),
+        territories=territories(), choices=choices, facts=view.facts,
+        tolerance=tolerance_percent(view.facts.tolerance) if view.facts else "",
+        csv_href=f"/api/v1/indicators.csv?{q}", json_href=f"/api/v1/indicators?{q}",
+        updated_zone=_zone(view.updated), publisher=PUBLISHER, publisher_en=PUBLISHER_EN, license=LICENSE, NOW=NOW,
+        any_suppressed=any(r["suppressed"] for r in rows))

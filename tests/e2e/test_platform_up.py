@@ -242,7 +242,7 @@ def test_the_urls_come_first_and_the_demo_data_then_loads_completely(first: Firs
     assert counts is not None and int(counts[1]) == int(counts[2]) > 0
     assert "failed" not in text.split(DEMO_LOADED, 1)[1].splitlines()[0]
     page = first.up.get("opendata.http", "/?territory=440700", accept="text/html").decode()
-    assert "<table>" in page and "Demo data is loading" not in page
+    assert '<table class="indicators">' in page and "Demo data is loading" not in page
 
 
 def test_an_accredited_provincial_platform_counts_in_the_indicator_api_and_the_feed(
