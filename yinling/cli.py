@@ -7,23 +7,14 @@ command line, then environment (YINLING_*), then defaults.
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
 import threading
 
 import click
 
+from yinling import logs
 from yinling.config import Settings
 
 SERVICES = ("platforms", "enterprises", "talent", "finance", "ingest", "indicators")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # kafka-python logs every connection at INFO; keep operators' logs readable.
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
 class YinlingGroup(click.Group):
@@ -43,9 +34,14 @@ class YinlingGroup(click.Group):
 @click.option("--bootstrap-servers", envvar="YINLING_BOOTSTRAP_SERVERS", default=None,
               help="Kafka bootstrap servers; empty starts/uses the embedded broker.")
 @click.option("--log-level", envvar="YINLING_LOG_LEVEL", default="info", show_default=True)
+@click.option("--log-format", envvar="YINLING_LOG_FORMAT", default="auto", show_default=True,
+              help="json: one JSON object per line; text: readable lines; auto: text on a terminal.")
 @click.pass_context
-def main(ctx: click.Context, bootstrap_servers: str | None, log_level: str) -> None:
-    configure_logging(log_level)
+def main(ctx: click.Context, bootstrap_servers: str | None, log_level: str, log_format: str) -> None:
+    try:
+        logs.configure(log_level, log_format)
+    except ValueError as exc:  # names the setting and the values it takes
+        raise click.UsageError(str(exc)) from None
     ctx.obj = Settings.from_env().with_overrides(bootstrap_servers=bootstrap_servers or None)
 
 
@@ -156,3 +152,4 @@ def dead_letters(settings: Settings, service: str, limit: int) -> None:
         notice = "notice published" if letter.announced else "no notice on the topic"
         click.echo(f"{letter.dead_lettered_at:%Y-%m-%d %H:%M:%S} {letter.event_id} {letter.ce_type} "
                    f"-> {letter.topic} ({len(letter.payload)} bytes, {notice}): {letter.reason}")
+
