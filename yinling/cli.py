@@ -153,3 +153,23 @@ def dead_letters(settings: Settings, service: str, limit: int) -> None:
         click.echo(f"{letter.dead_lettered_at:%Y-%m-%d %H:%M:%S} {letter.event_id} {letter.ce_type} "
                    f"-> {letter.topic} ({len(letter.payload)} bytes, {notice}): {letter.reason}")
 
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of the table.")
+@click.pass_obj
+def status(settings: Settings, as_json: bool) -> None:
+    """Each component's health, outbox backlog, dead letters, consumer lag and indicator
+    freshness in one table (addresses from YINLING_PORT_* / YINLING_ADDR_*). Exits 1 when a
+    component is down."""
+    import json
+
+    from yinling import status as platform_status
+
+    statuses = platform_status.check_all(settings)
+    if as_json:
+        click.echo(json.dumps(platform_status.as_records(statuses), ensure_ascii=False, indent=2))
+    else:
+        click.echo(platform_status.table(statuses))
+    down = [s.name for s in statuses if not s.up]
+    if down:
+        raise click.ClickException(f"down: {', '.join(down)}")
