@@ -23,8 +23,9 @@ import structlog
 
 FORMATS = ("auto", "json", "text")
 LEVELS = ("debug", "info", "warning", "error", "critical")
-# Libraries that log every connection at INFO: kept at WARNING so operators' logs stay readable.
-CHATTY = ("kafka", "aiokafka")
+# Libraries that log every connection (Kafka clients) or their plugins (Alembic) at INFO:
+# kept at WARNING so operators' logs stay readable.
+CHATTY = ("kafka", "aiokafka", "alembic.runtime.plugins")
 HANDLER_NAME = "yinling"
 
 
