@@ -1,8 +1,8 @@
 """Schema migrations (Alembic), one migration history per service database.
 
 Each service keeps its revisions in a `migrations/` package beside its models
-(`services/platforms/migrations/`, ...); the environment (`env.py`) and the template of new
-revisions are shared, here. At start a service runs `alembic upgrade head` on its own
+(`services/platforms/migrations/`, ...); the environment (`environment/env.py`) and the
+template of new revisions are shared, here. At start a service runs `alembic upgrade head` on its own
 database (`upgrade`), one process at a time (a transaction holding SQLite's write lock, or a
 PostgreSQL advisory lock), so the indicators API and its workers can start together.
 
@@ -25,7 +25,9 @@ from sqlalchemy.exc import DBAPIError
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 log = logging.getLogger(__name__)
-ENVIRONMENT = Path(__file__).resolve().parent
+# Alembic's env.py and the template of new revisions: files Alembic runs, not modules of the
+# package (a folder without __init__.py, shipped as package data).
+ENVIRONMENT = Path(__file__).resolve().parent / "environment"
 VERSION_TABLE = "alembic_version"
 # pg_advisory_xact_lock key: "YINL" in ASCII; any fixed number every process agrees on.
 LOCK_KEY = 0x59494E4C
