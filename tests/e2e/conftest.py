@@ -1,5 +1,7 @@
-"""One `yinling up --no-demo` shared by the tests that operate a running platform as an
-operator would (its logs, `yinling status`): started once, at INFO, stopped with Ctrl-C."""
+"""A `yinling up --no-demo` for the tests that operate a running platform as an operator
+would (its logs, `yinling status`): one per module, at INFO, stopped with Ctrl-C. Not one per
+session: an idle platform left running would load the machine under the timing-sensitive
+end-to-end tests of other modules."""
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -8,7 +10,7 @@ import pytest
 from platform_process import PlatformProcess
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def running_platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PlatformProcess]:
     up = PlatformProcess(tmp_path_factory.mktemp("running") / "platform", log_level="info").start()
     try:
