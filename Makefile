@@ -52,18 +52,29 @@ $(PROMTOOL) $(PROMETHEUS) &: | $(STAMP)
 	  cp root/usr/bin/prometheus $(CURDIR)/$(PROMETHEUS) && rm -rf $$tmp; fi
 promtool: $(PROMTOOL) $(PROMETHEUS)
 
-# Validators from the npm registry (the AsyncAPI CLI; axe-core, which the page's browser
+# Validators from the npm registry (the AsyncAPI CLI, buf; axe-core, which the page's browser
 # test injects into the page), pinned by tools/npm/package-lock.json
 # and installed into tools/npm/node_modules with the machine's Node.js and npm.
 NPM_TOOLS := tools/npm/node_modules/.installed
 $(NPM_TOOLS): tools/npm/package.json tools/npm/package-lock.json
-	npm ci --prefix tools/npm --no-audit --no-fund --loglevel=error
+	cd tools/npm && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 npm-tools: $(NPM_TOOLS)
 
 # Static checks; mypy needs the generated stubs (yinling/v1/*.pyi) to type the protos.
 # The AsyncAPI document's payload schemas must match the protos, and the official CLI accept it.
+# The subscribers' contract (buf.yaml): `buf lint`, and `buf breaking` against the newest
+# release tag (v*) reachable from HEAD; a clone without the tags says so and skips that check.
+BUF := tools/npm/node_modules/.bin/buf
 lint: proto npm-tools
+	$(BUF) lint
+	@release=$$(git describe --tags --abbrev=0 --match 'v[0-9]*' 2>/dev/null); \
+	if [ -z "$$release" ]; then \
+	  echo "buf breaking: SKIPPED: no release tag (v*) in this checkout's history, so the protos were NOT compared with a release; fetch the tags (git fetch --tags) to check them"; \
+	else \
+	  echo "buf breaking: the protos against release $$release"; \
+	  $(BUF) breaking --against ".git#tag=$$release,subdir=proto"; \
+	fi
 	$(BIN)/ruff check yinling services demo tools tests setup.py
 	$(BIN)/mypy yinling services demo tools setup.py
 	$(BIN)/python -m tools.asyncapi_schemas --check

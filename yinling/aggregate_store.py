@@ -3,6 +3,7 @@ its request_id answer, the optimistic version check, the history row next to the
 event, and pages of current records. The domain rules stay in the services."""
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,13 +13,15 @@ from google.protobuf.message import Message
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from yinling import logs
 from yinling.commands import previous_response, remember_response, request_digest
 from yinling.envelope import event_type
 from yinling.errors import Conflict
 from yinling.history import HistoryColumns
-from yinling.outbox import record_event
+from yinling.outbox import record_event, recorded_ids
 
 M = TypeVar("M", bound=Message)
+log = logging.getLogger(__name__)
 
 
 def run_command(sessions: sessionmaker, on_commit: Callable[[], None], *, request: Message,
@@ -29,13 +32,23 @@ def run_command(sessions: sessionmaker, on_commit: Callable[[], None], *, reques
     request was meanwhile answered (a copy of it racing this one: a unique key, a stale
     version, a busy database), this copy answers with the winner's result instead of an error."""
     request_id = getattr(request, "request_id", "")
+    with logs.bound(request_id=request_id):  # each command of a batch has its own
+        return _run_command(sessions, on_commit, request, request_id, command, answer, body)
+
+
+def _run_command(sessions: sessionmaker, on_commit: Callable[[], None], request: Message,
+                 request_id: str, command: str, answer: type[M], body: Callable[[Session], M]) -> M:
     digest = request_digest(request)
     try:
         with sessions.begin() as s:
             earlier = previous_response(s, request_id, command, digest)
             if earlier is not None:
+                log.info("command %s answered as before (a retry of its request_id)", command)
                 return answer.FromString(earlier)
+            recorded = recorded_ids(s)
+            mark = len(recorded)
             result = body(s)
+            events, recorded[mark:] = recorded[mark:], []
             remember_response(s, request_id, command, digest,
                               result.SerializeToString(deterministic=True))
     except Exception:
@@ -45,7 +58,11 @@ def run_command(sessions: sessionmaker, on_commit: Callable[[], None], *, reques
             earlier = previous_response(s, request_id, command, digest)
         if earlier is None:
             raise
+        log.info("command %s answered as its concurrent copy was", command)
         return answer.FromString(earlier)
+    # The line that ties the command (request_id, in context) to the events it recorded.
+    log.info("command %s applied", command,
+             extra={"ce_id": events[0]} if len(events) == 1 else {"ce_ids": events})
     on_commit()  # wakes the relay
     return result
 

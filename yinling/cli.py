@@ -7,23 +7,14 @@ command line, then environment (YINLING_*), then defaults.
 from __future__ import annotations
 
 import importlib
-import logging
-import sys
 import threading
 
 import click
 
+from yinling import logs
 from yinling.config import Settings
 
 SERVICES = ("platforms", "enterprises", "talent", "finance", "ingest", "indicators")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    # kafka-python logs every connection at INFO; keep operators' logs readable.
-    logging.getLogger("kafka").setLevel(logging.WARNING)
-    logging.getLogger("aiokafka").setLevel(logging.WARNING)
 
 
 class YinlingGroup(click.Group):
@@ -44,9 +35,14 @@ class YinlingGroup(click.Group):
 @click.option("--bootstrap-servers", envvar="YINLING_BOOTSTRAP_SERVERS", default=None,
               help="Kafka bootstrap servers; empty starts/uses the embedded broker.")
 @click.option("--log-level", envvar="YINLING_LOG_LEVEL", default="info", show_default=True)
+@click.option("--log-format", envvar="YINLING_LOG_FORMAT", default="auto", show_default=True,
+              help="json: one JSON object per line; text: readable lines; auto: text on a terminal.")
 @click.pass_context
-def main(ctx: click.Context, bootstrap_servers: str | None, log_level: str) -> None:
-    configure_logging(log_level)
+def main(ctx: click.Context, bootstrap_servers: str | None, log_level: str, log_format: str) -> None:
+    try:
+        logs.configure(log_level, log_format)
+    except ValueError as exc:  # names the setting and the values it takes
+        raise click.UsageError(str(exc)) from None
     ctx.obj = Settings.from_env().with_overrides(bootstrap_servers=bootstrap_servers or None)
 
 
@@ -262,3 +258,24 @@ def audit(settings: Settings, service: str, limit: int) -> None:
     for r in records:
         click.echo(f"{r.at:%Y-%m-%d %H:%M:%S} {r.outcome:17} {r.token_id or '-'} ({r.agency}) "
                    f"{r.method} from {r.peer}" + (f": {r.reason}" if r.reason else ""))
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON array instead of the table.")
+@click.pass_obj
+def status(settings: Settings, as_json: bool) -> None:
+    """Each component's health, outbox backlog, dead letters, consumer lag and indicator
+    freshness in one table (addresses from YINLING_PORT_* / YINLING_ADDR_*). Exits 1 when a
+    component is down."""
+    import json
+
+    from yinling import status as platform_status
+
+    statuses = platform_status.check_all(settings)
+    if as_json:
+        click.echo(json.dumps(platform_status.as_records(statuses), ensure_ascii=False, indent=2))
+    else:
+        click.echo(platform_status.table(statuses))
+    down = [s.name for s in statuses if not s.up]
+    if down:
+        raise click.ClickException(f"down: {', '.join(down)}")

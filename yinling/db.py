@@ -6,6 +6,7 @@ from typing import cast
 
 from sqlalchemy import (
     BigInteger,
+    Connection,
     Engine,
     Integer,
     MetaData,
@@ -59,21 +60,9 @@ def make_sessionmaker(engine: Engine) -> sessionmaker:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
-def create_schema(engine: Engine, models: Iterable[type[Base]], with_kernel_tables: bool = True) -> None:
-    """Create the given models' tables and (unless told not to) the kernel's: the outbox, its
-    dead letters, the command log and the audit log. Each service owns only its own tables.
-
-    Processes that share a database (the indicators worker and API, several workers) start
-    together and race to create the same tables: a loser's CREATE fails with "already exists".
-    Every attempt skips what exists, so trying again until nothing is missing is correct."""
-    models = list(models)
-    for attempt in Retrying(retry=retry_if_exception_type(DBAPIError), stop=stop_after_attempt(10),
-                            wait=wait_random(0.02, 0.2), reraise=True):
-        with attempt:
-            _create_missing(engine, models, with_kernel_tables)
-
-
-def _create_missing(engine: Engine, models: list[type[Base]], with_kernel_tables: bool) -> None:
+def owned_tables(models: Iterable[type[Base]], with_kernel_tables: bool = True) -> set[Table]:
+    """A service's tables: its models', and (unless told not to) the kernel's: the outbox, its
+    dead letters, the command log and the audit log."""
     from yinling.audit import AuditRecord
     from yinling.commands import CommandLog
     from yinling.dead_letters import DeadLetter
@@ -82,15 +71,43 @@ def _create_missing(engine: Engine, models: list[type[Base]], with_kernel_tables
     # Declarative classes expose __table__ as a FromClause; ours are all plain Tables.
     kernel: list[type[Base]] = [OutboxRecord, DeadLetter, CommandLog, AuditRecord]
     owned: list[type[Base]] = [*models, *(kernel if with_kernel_tables else [])]
-    tables = {cast(Table, m.__table__) for m in owned}
+    return {cast(Table, m.__table__) for m in owned}
+
+
+def create_schema(engine: Engine, models: Iterable[type[Base]], with_kernel_tables: bool = True) -> None:
+    """Bring a service's database to its models: each service owns only its own tables.
+
+    A service with a `migrations` package beside its models (services/platforms/migrations)
+    runs `alembic upgrade head` (yinling.migrations). Without one (tables of the kernel's own
+    tests), the tables are created as they are: processes that share a database start
+    together and race to create the same tables, a loser's CREATE fails with "already
+    exists"; every attempt skips what exists, so trying again until nothing is missing is correct."""
+    models = list(models)
+    package = models[0].__module__.rpartition(".")[0] if models else ""
+    if package:
+        from yinling.migrations import migrations_of, upgrade
+
+        versions = migrations_of(package)
+        if versions is not None:
+            upgrade(engine, owned_tables(models, with_kernel_tables), versions)
+            return
+    for attempt in Retrying(retry=retry_if_exception_type(DBAPIError), stop=stop_after_attempt(10),
+                            wait=wait_random(0.02, 0.2), reraise=True):
+        with attempt:
+            _create_missing(engine, models, with_kernel_tables)
+
+
+def _create_missing(engine: Engine, models: list[type[Base]], with_kernel_tables: bool) -> None:
+    tables = owned_tables(models, with_kernel_tables)
     Base.metadata.create_all(engine, tables=sorted(tables, key=lambda t: t.name))
-    add_missing_columns(engine, tables)
+    with engine.begin() as connection:
+        add_missing_columns(connection, tables)
 
 
-def add_missing_columns(engine: Engine, tables: Iterable[Table]) -> list[str]:
+def add_missing_columns(connection: Connection, tables: Iterable[Table]) -> list[str]:
     """A table created by an earlier version gains the nullable columns added since (create_all
     makes missing tables only). Returns "table.column" of each column added."""
-    inspector = inspect(engine)
+    inspector = inspect(connection)
     added = []
     for table in tables:
         present = {c["name"] for c in inspector.get_columns(table.name)}
@@ -100,8 +117,7 @@ def add_missing_columns(engine: Engine, tables: Iterable[Table]) -> list[str]:
             if not column.nullable:
                 raise RuntimeError(f"{table.name}.{column.name} is missing and not nullable: "
                                    "migrate this database by hand")
-            kind = column.type.compile(dialect=engine.dialect)
-            with engine.begin() as conn:
-                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
+            kind = column.type.compile(dialect=connection.dialect)
+            connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
             added.append(f"{table.name}.{column.name}")
     return added

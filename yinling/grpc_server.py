@@ -16,7 +16,7 @@ from google.protobuf import descriptor_pool
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from sqlalchemy.exc import OperationalError
 
-from yinling import metrics, reflection
+from yinling import logs, metrics, reflection
 from yinling.access import AccessControl, Policy, Rule
 from yinling.audit import Attempt, AuditLog
 from yinling.auth import ANONYMOUS, Caller, acting_as
@@ -182,6 +182,9 @@ class DomainInterceptor(grpc.ServerInterceptor):
             log.exception("%s.%s failed", self.service, method, exc_info=exc)
         elif code is grpc.StatusCode.UNAVAILABLE:
             log.warning("%s.%s: database unavailable: %s", self.service, method, exc)
+        else:
+            log.info("%s.%s refused: %s", self.service, method, code.name,
+                     extra={"code": code.name, "field": field or ""})
         metrics.GRPC_REQUESTS.labels(self.service, method, code.name).inc()
         if field:
             # ASCII metadata must be printable ASCII: percent-encode the rest (names are Chinese),
@@ -215,6 +218,16 @@ class DomainInterceptor(grpc.ServerInterceptor):
         return call
 
     def _wrap_unary(self, behaviour, method: str, path: str, stream: bool = False):  # type: ignore[no-untyped-def]
+        handle = self._handle_unary(behaviour, method, path, stream)
+
+        def call(request, context):  # type: ignore[no-untyped-def]
+            # Every line logged while the request is handled names it (yinling.logs).
+            with logs.bound(rpc=f"{self.service}.{method}",
+                            request_id=getattr(request, "request_id", "")):
+                return handle(request, context)
+        return call
+
+    def _handle_unary(self, behaviour, method: str, path: str, stream: bool = False):  # type: ignore[no-untyped-def]
         """`stream`: a client stream, authorised before its first message is read (as a
         request that names no district) and admitted message by message."""
         def call(request, context):  # type: ignore[no-untyped-def]

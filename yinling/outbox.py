@@ -5,6 +5,7 @@ event durable together, or neither. `yinling.relay.OutboxRelay` publishes the ro
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from yinling.db import AUTO_ID, Base
 from yinling.envelope import Envelope, new_event_id
+
+log = logging.getLogger(__name__)
 
 
 class OutboxRecord(Base):
@@ -54,10 +57,21 @@ def record_event(session: Session, *, topic: str, key: str, ce_type: str, source
     )
     session.add(row)
     session.info[STAGED] = True
+    recorded_ids(session).append(row.event_id)
+    log.debug("event recorded in the outbox", extra={"ce_id": row.event_id, "ce_type": ce_type,
+                                                      "topic": topic, "key": key})
     return row
 
 
+def recorded_ids(session: Session) -> list[str]:
+    """The ce_ids recorded in this session so far; a command takes (and removes) its own, to
+    log them beside its request_id."""
+    ids: list[str] = session.info.setdefault(RECORDED, [])
+    return ids
+
+
 STAGED = "yinling.outbox.staged"
+RECORDED = "yinling.outbox.recorded"
 
 
 def on_commit_of_events(sessions: sessionmaker, wake: Callable[[], None]) -> Callable[[], None]:

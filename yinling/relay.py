@@ -188,7 +188,7 @@ class OutboxRelay:
     def _dead_letter(self, row: OutboxRecord, reason: str) -> None:
         log.error("%s relay: the broker refuses event %s (%s, outbox row %s) for good: %s; "
                   "moved to the dead letters, later events go on", self.service, row.event_id,
-                  row.ce_type, row.id, reason)
+                  row.ce_type, row.id, reason, extra={"ce_id": row.event_id})
         with self.sessions.begin() as session:
             current = session.get(OutboxRecord, row.id)
             if current is None:  # moved meanwhile by another relay of the same database
@@ -221,6 +221,8 @@ class OutboxRelay:
         now = datetime.now(UTC)
         for row in rows:
             metrics.EVENTS_PUBLISHED.labels(self.service, row.topic, row.ce_type).inc()
+            log.debug("event published", extra={"ce_id": row.event_id, "ce_type": row.ce_type,
+                                               "topic": row.topic, "key": row.key})
             commit_time = row.ce_time if row.ce_time.tzinfo else row.ce_time.replace(tzinfo=UTC)
             metrics.RELAY_PUBLISH_SECONDS.labels(self.service).observe(
                 max(0.0, (now - commit_time).total_seconds()))

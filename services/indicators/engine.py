@@ -28,6 +28,7 @@ from services.indicators.disclosure import counted, reported_id
 from services.indicators.projection import MODELS, ChangeRow, DirtyRow, ValueRow
 from services.indicators.reader import Reader, compute_from_snapshots
 from services.indicators.values import values_on
+from yinling import logs
 from yinling.envelope import Envelope, event_type, format_time
 from yinling.outbox import record_event
 from yinling.plan import Plan
@@ -82,13 +83,17 @@ class IndicatorEngine(Reader):
         fresh = store.unseen(session, [e.id for e in envelopes])
         snapshots = []
         for env in envelopes:
+            about = {"ce_id": env.id, "ce_type": env.type, "subject": env.subject}
             if env.id not in fresh:
+                log.info("event already taken in; skipped", extra=about)
                 continue
             fresh.discard(env.id)   # the same ce_id twice in one batch counts once
             snapshot = decode(env, topic_of(env) if topic_of else None)
             if snapshot is None:
-                log.warning("event %s (%s) carries no snapshot the indicators read", env.id, env.type)
+                log.warning("event %s (%s) carries no snapshot the indicators read", env.id, env.type,
+                            extra=about)
                 continue
+            log.info("event taken in", extra=about)
             snapshots.append(snapshot)
         touched = store.replace(session, store.newer(session, snapshots))
         pending: list[dict[str, str]] = []
@@ -211,8 +216,10 @@ class IndicatorEngine(Reader):
             event_key = f"{row.plan_id}/{row.indicator_id}/{row.territory}/{row.series}"
             payload = pb.IndicatorChanged(cursor=row.cursor, value=iv, previous_value=row.previous_value,
                                           cause_event_id=row.cause_event_id, series=row.series)
-            record_event(session, topic=INDICATOR_CHANGES.name, key=event_key, ce_type=CHANGED,
-                         source=self._source, subject=event_key, payload=payload, sequence=row.cursor, at=now)
+            with logs.bound(cause_ce_id=row.cause_event_id):  # the event behind the change
+                record_event(session, topic=INDICATOR_CHANGES.name, key=event_key, ce_type=CHANGED,
+                             source=self._source, subject=event_key, payload=payload,
+                             sequence=row.cursor, at=now)
         return changes
 
     @staticmethod

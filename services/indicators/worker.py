@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 import os
 import random
+import sys
 from collections.abc import Callable
 
 import faust
@@ -95,8 +96,13 @@ def main(settings: Settings) -> None:
     runtime.engine.recompute_all()  # a new plan file, or a day passed while stopped
     app = create_app(settings, bootstrap, apply_batch, tick,
                      app_id=os.environ.get(GROUP_ENV) or DEFAULT_GROUP)
+    # Logging stays as yinling.logs configured it; Faust's banner and spinner only on a terminal,
+    # so that a log file or a container's output holds log lines alone.
     worker = faust.Worker(app, loglevel=logging.getLogger().getEffectiveLevel(),
-                          redirect_stdouts=False, override_logging=False)
+                          redirect_stdouts=False, override_logging=False,
+                          quiet=not sys.stdout.isatty())
+    if not sys.stdout.isatty():
+        worker.spinner = None  # else it still writes terminal control codes when started
     try:
         worker.execute_from_commandline()  # blocks; stops on SIGTERM/SIGINT, raises SystemExit
     finally:

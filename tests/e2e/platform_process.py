@@ -76,11 +76,12 @@ class PlatformProcess:
     output: Path | None = None
     up_seconds: float = 0.0
     started_at: float = 0.0  # time.monotonic() when started
+    log_level: str = "warning"
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("YINLING_")}
         env.update({port_env_name(k): str(p) for k, p in self.ports.items()})
-        env.update(YINLING_DATA_DIR=str(self.data_dir), YINLING_LOG_LEVEL="warning",
+        env.update(YINLING_DATA_DIR=str(self.data_dir), YINLING_LOG_LEVEL=self.log_level,
                    PYTHONUNBUFFERED="1")
         return env
 

@@ -1,0 +1,1 @@
+"""Revisions of the enterprises database (Alembic; environment in yinling/migrations)."""

@@ -1,0 +1,1 @@
+"""Revisions of the finance database (Alembic; environment in yinling/migrations)."""

@@ -1,0 +1,1 @@
+"""Revisions of the indicators database (Alembic; environment in yinling/migrations)."""

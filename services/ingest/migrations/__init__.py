@@ -1,0 +1,1 @@
+"""Revisions of the ingest database (Alembic; environment in yinling/migrations)."""

@@ -1,0 +1,1 @@
+"""Revisions of the platforms database (Alembic; environment in yinling/migrations)."""

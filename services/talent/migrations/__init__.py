@@ -1,0 +1,1 @@
+"""Revisions of the talent database (Alembic; environment in yinling/migrations)."""
