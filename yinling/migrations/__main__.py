@@ -29,11 +29,11 @@ def main() -> None:
     module, _, attribute = (args.models or f"{args.package}.store:MODELS").partition(":")
     models = getattr(importlib.import_module(module), attribute)
     tables = owned_tables(models)
-    number = len(list(versions.glob("[0-9]*.py"))) + 1
+    number = len(list(versions.glob("*_[0-9][0-9][0-9][0-9]_*.py"))) + 1   # e.g. platforms_0001_initial_schema.py
     service = args.package.rsplit(".", 1)[-1]
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}")
-        upgrade(engine, tables, versions)
+        upgrade(engine, tables, versions, complete=False)   # the revisions alone: the new one is the rest
         with engine.connect() as connection:
             command.revision(config(connection, metadata_of(tables), versions), message=args.message,
                              autogenerate=True, rev_id=args.rev_id or f"{service}_{number:04d}")
