@@ -7,4 +7,7 @@ from yinling.access import Policy, read, write
 
 POLICY = Policy(rules={"Upload": write("ingest:write", city_wide=True),
                        "GetSubmission": read("ingest:read"), "ListSubmissions": read("ingest:read"),
-                       "GetSubmissionReport": read("ingest:read")})
+                       "GetSubmissionReport": read("ingest:read"),
+                       # release v0.1.0's API: answered UNIMPLEMENTED, naming the replacement
+                       "IngestTable": write("ingest:write", city_wide=True),
+                       "GetBatch": read("ingest:read"), "ListBatches": read("ingest:read")})

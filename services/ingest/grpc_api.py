@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
+import grpc
 from sqlalchemy.orm import sessionmaker
 
 from services.ingest import handlers
@@ -48,6 +49,17 @@ class IngestGatewayServicer(ingest_pb2_grpc.IngestGatewayServicer):
         if submission.status == "accepted":
             self.on_accept()
         return pb.UploadResponse(submission=submission)
+
+    # Release v0.1.0's single-table API (deprecated in the proto).
+    def IngestTable(self, request, context):  # type: ignore[no-untyped-def]
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "IngestTable was replaced by Upload "
+                      "(any table kind, streamed; `yinling ingest FILE --kind KIND`)")
+
+    def GetBatch(self, request, context):  # type: ignore[no-untyped-def]
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "GetBatch was replaced by GetSubmission")
+
+    def ListBatches(self, request, context):  # type: ignore[no-untyped-def]
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "ListBatches was replaced by ListSubmissions")
 
     def GetSubmission(self, request, context):  # type: ignore[no-untyped-def]
         return pb.GetSubmissionResponse(submission=handlers.get(self.sessions, request.submission_id))

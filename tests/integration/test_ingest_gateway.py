@@ -22,6 +22,7 @@ from ingest_files import (
 )
 from services.ingest.apply import Applier
 from services.ingest.store import SubmissionRow
+from yinling.auth import bearer
 from yinling.outbox import OutboxRecord
 from yinling.topics import INGEST_EVENTS
 from yinling.v1 import enterprises_pb2 as ent
@@ -210,3 +211,14 @@ def test_the_same_table_uploaded_at_once_as_xlsx_and_as_csv_makes_one_submission
     assert len(ids) == 1
     assert gateway.wait(ids.pop()).applied == 40
     assert gateway.owner_events() == 80
+
+
+def test_the_released_single_table_api_answers_unimplemented_naming_its_replacement(gateway):
+    calls = [(gateway.ingest.IngestTable, pb.IngestTableRequest(table="regional_statistics"), "Upload"),
+             (gateway.ingest.GetBatch, pb.GetBatchRequest(batch_id="b"), "GetSubmission"),
+             (gateway.ingest.ListBatches, pb.ListBatchesRequest(limit=1), "ListSubmissions")]
+    for call, request, replacement in calls:
+        with pytest.raises(grpc.RpcError) as caught:
+            call(request, metadata=bearer("dev-steward"), timeout=10)
+        assert caught.value.code() is grpc.StatusCode.UNIMPLEMENTED
+        assert f"replaced by {replacement}" in caught.value.details()

@@ -33,13 +33,18 @@ VERSION_TABLE = "alembic_version"
 LOCK_KEY = 0x59494E4C
 
 
+REVISION_FILES = "*_[0-9][0-9][0-9][0-9]_*.py"   # e.g. platforms_0001_initial_schema.py
+
+
 def migrations_of(package: str) -> Path | None:
-    """The `migrations` folder of a service package (e.g. services.platforms), if it has one."""
+    """The `migrations` folder of a service package (e.g. services.platforms), if it has one:
+    a `migrations` package holding revisions (the kernel's own yinling.migrations holds none)."""
     try:
         module = importlib.import_module(f"{package}.migrations")
     except ModuleNotFoundError:
         return None
-    return Path(module.__file__ or "").resolve().parent
+    folder = Path(module.__file__ or "").resolve().parent
+    return folder if any(folder.glob(REVISION_FILES)) else None
 
 
 def metadata_of(tables: Iterable[Table]) -> MetaData:

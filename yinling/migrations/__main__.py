@@ -10,7 +10,7 @@ from pathlib import Path
 from alembic import command
 
 from yinling.db import make_engine, owned_tables
-from yinling.migrations import config, metadata_of, migrations_of, upgrade
+from yinling.migrations import REVISION_FILES, config, metadata_of, migrations_of, upgrade
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     module, _, attribute = (args.models or f"{args.package}.store:MODELS").partition(":")
     models = getattr(importlib.import_module(module), attribute)
     tables = owned_tables(models)
-    number = len(list(versions.glob("*_[0-9][0-9][0-9][0-9]_*.py"))) + 1   # e.g. platforms_0001_initial_schema.py
+    number = len(list(versions.glob(REVISION_FILES))) + 1
     service = args.package.rsplit(".", 1)[-1]
     with tempfile.TemporaryDirectory() as scratch:
         engine = make_engine(f"sqlite:///{Path(scratch) / 'scratch.db'}")
