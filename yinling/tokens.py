@@ -80,7 +80,7 @@ def parse_lifetime(text: str) -> timedelta:
     """`90d`, `12h`, `30m`: how long a token lives, at most three years."""
     units = {"d": "days", "h": "hours", "m": "minutes"}
     number, unit = text[:-1], text[-1:]
-    if unit not in units or not number.isdigit() or int(number) == 0:
+    if unit not in units or not (number.isascii() and number.isdigit()) or int(number) == 0:
         raise ValidationError("expires", f"{shown(text)} is not a lifetime such as 90d, 12h or 30m")
     lifetime = timedelta(**{units[unit]: int(number)})
     if lifetime > MAX_LIFETIME:

@@ -53,7 +53,7 @@ def test_lifetimes(text, lifetime):
     assert parse_lifetime(text) == lifetime
 
 
-@pytest.mark.parametrize("text", ["", "90", "d", "0d", "-1d", "1.5d", "2w", "5000d"])
+@pytest.mark.parametrize("text", ["", "90", "d", "0d", "-1d", "1.5d", "2w", "5000d", "²d", "٣d"])
 def test_bad_lifetimes_are_refused_naming_expires(text):
     with pytest.raises(ValidationError) as caught:
         parse_lifetime(text)
