@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: up test lint bench proto install clean chromium npm-tools promtool
+.PHONY: up test lint bench soak proto install clean chromium npm-tools promtool
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -85,6 +85,11 @@ test: proto chromium npm-tools promtool
 
 bench: proto
 	$(BIN)/python -m tools.bench
+
+# A bounded load (default 3 min at 50 writes/s) with memory and backlog printed every 10 s;
+# e.g. `make soak SOAK_ARGS="--seconds 20"`.
+soak: proto
+	$(BIN)/python -m tools.soak $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) yinling/v1 var build dist *.egg-info tools/npm/node_modules
