@@ -49,12 +49,20 @@ class BatchSessions:
         if self.savepoints:
             with self.session.begin_nested():
                 yield self.session
-        else:
+            # Commands update rows with statements that bypass the identity map: forget what
+            # was loaded, so the next command of the batch reads the rows as they now are.
+            self.session.expunge_all()
+            return
+        # Without savepoints the rows a command only adds (its history, outbox and request_id
+        # rows) stay pending and go out with the next flush, a command's own or the batch's
+        # last, as one multi-row INSERT per table rather than one round of INSERTs per
+        # command. Nothing a command reads is among them; a later command that would have
+        # needed one (the same request_id twice in a batch) fails that last flush, and the
+        # batch is run again with savepoints, one flush per command.
+        with self.session.no_autoflush:
             yield self.session
-            self.session.flush()
-        # Commands update rows with statements that bypass the identity map: forget what was
-        # loaded, so the next command of the batch reads the rows as they now are.
-        self.session.expunge_all()
+        for loaded in list(self.session.identity_map.values()):  # as expunge_all above,
+            self.session.expunge(loaded)                         # keeping the pending rows
 
     @contextmanager
     def __call__(self) -> Iterator[Session]:
@@ -108,4 +116,9 @@ def _run(sessions: sessionmaker, commands: Sequence[Callable[[BatchSessions], T]
                     raise
                 code = next(c for kind, c in REFUSALS.items() if isinstance(exc, kind))
                 outcomes.append(Refused(code, str(exc), getattr(exc, "field", "")))
+        if not savepoints:
+            try:
+                session.flush()  # the rows the commands left pending (BatchSessions.begin)
+            except Exception as exc:
+                raise _Spoiled from exc
     return outcomes
