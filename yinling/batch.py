@@ -16,12 +16,14 @@ run again with them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TypeVar
 
+from google.protobuf.message import Message
 from sqlalchemy.orm import Session, sessionmaker
 
+from yinling.commands import FRESH, absent_request_ids
 from yinling.errors import Conflict, NotFound, ValidationError
 
 MAX_COMMANDS = 500
@@ -81,14 +83,23 @@ class _Spoiled(Exception):
     """A command was refused in a batch run without savepoints."""
 
 
+def request_id_of(command: Message) -> str:
+    """The request_id of a batch's command (a oneof of the single calls' requests)."""
+    which = command.WhichOneof("command")
+    return getattr(getattr(command, which), "request_id", "") if which else ""
+
+
 def apply_batch(sessions: sessionmaker, on_commit: Callable[[], None],
-                commands: Sequence[Callable[[BatchSessions], T]]) -> list[T | Refused]:
+                commands: Sequence[Callable[[BatchSessions], T]],
+                request_ids: Iterable[str] = ()) -> list[T | Refused]:
     """Run `commands` in order in one transaction; each gets the batch's sessions and
-    answers with its result, or is refused. Commits once, then calls `on_commit` once."""
+    answers with its result, or is refused. Commits once, then calls `on_commit` once.
+    `request_ids`, the commands' own: looked up in the command log at once, not one by one."""
     if len(commands) > MAX_COMMANDS:
         raise ValidationError("commands", f"at most {MAX_COMMANDS} in one batch, not {len(commands)}")
+    ids = list(request_ids)
     try:
-        outcomes = _run(sessions, commands, savepoints=False)
+        outcomes = _run(sessions, commands, savepoints=False, request_ids=ids)
     except _Spoiled:
         outcomes = _run(sessions, commands, savepoints=True)
     on_commit()
@@ -96,7 +107,7 @@ def apply_batch(sessions: sessionmaker, on_commit: Callable[[], None],
 
 
 def _run(sessions: sessionmaker, commands: Sequence[Callable[[BatchSessions], T]],
-         savepoints: bool) -> list[T | Refused]:
+         savepoints: bool, request_ids: Sequence[str] = ()) -> list[T | Refused]:
     outcomes: list[T | Refused] = []
     bind = sessions.kw.get("bind")
     sqlite = bind is not None and bind.dialect.name == "sqlite"
@@ -105,6 +116,8 @@ def _run(sessions: sessionmaker, commands: Sequence[Callable[[BatchSessions], T]
             # pysqlite starts no transaction of its own before a savepoint; take the write
             # lock now (waiting for other writers), so the batch is one transaction.
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        if request_ids:
+            session.info[FRESH] = absent_request_ids(session, request_ids)
         batch = BatchSessions(session, savepoints)
         for command in commands:
             try:

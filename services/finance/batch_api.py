@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import partial
 
 from services.finance.handlers import FinanceCommands
-from yinling.batch import BatchSessions, Refused, apply_batch
+from yinling.batch import BatchSessions, Refused, apply_batch, request_id_of
 from yinling.errors import ValidationError
 from yinling.v1 import finance_pb2 as pb
 from yinling.v1.common_pb2 import CommandError
@@ -22,7 +22,8 @@ class FinanceBatches:
     def apply(self, request: pb.ApplyFinanceCommandsRequest,
               actor: str) -> pb.ApplyFinanceCommandsResponse:
         commands = [partial(self._one, command, actor) for command in request.commands]
-        outcomes = apply_batch(self.commands.sessions, self.commands.on_commit, commands)
+        outcomes = apply_batch(self.commands.sessions, self.commands.on_commit, commands,
+                               [request_id_of(c) for c in request.commands])
         return pb.ApplyFinanceCommandsResponse(outcomes=[_outcome(o) for o in outcomes])
 
     def _one(self, command: pb.FinanceCommand, actor: str, batch: BatchSessions) -> pb.FinanceRecord:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 
 from services.talent.handlers import TalentHandlers
-from yinling.batch import BatchSessions, Refused, apply_batch
+from yinling.batch import BatchSessions, Refused, apply_batch, request_id_of
 from yinling.errors import ValidationError
 from yinling.v1 import talent_pb2 as pb
 from yinling.v1.common_pb2 import CommandError
@@ -23,7 +23,8 @@ class TalentBatches:
     def apply(self, request: pb.ApplyTalentCommandsRequest,
               actor: str) -> pb.ApplyTalentCommandsResponse:
         commands = [partial(self._one, command, actor) for command in request.commands]
-        outcomes = apply_batch(self.handlers.sessions, self.handlers.on_commit, commands)
+        outcomes = apply_batch(self.handlers.sessions, self.handlers.on_commit, commands,
+                               [request_id_of(c) for c in request.commands])
         return pb.ApplyTalentCommandsResponse(outcomes=[_outcome(o) for o in outcomes])
 
     def _one(self, command: pb.TalentCommand, actor: str, batch: BatchSessions) -> pb.TalentRecord:
