@@ -11,7 +11,9 @@ its own request_id, so nothing is applied twice.
 
 Savepoints cost about as much as the writes, and most batches have nothing refused: a batch
 is first run without them, and only one in which some command failed is rolled back and
-run again with them.
+run again with them. In that first run the rows a command only adds (history, outbox, its
+request_id's answer) wait for the next flush (the batch's last, or a command's own) and go in bulk, and
+the batch's request_ids are looked up in the command log with one query, not one each.
 """
 from __future__ import annotations
 
