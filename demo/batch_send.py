@@ -1,9 +1,9 @@
-"""Send chains to a service that takes commands in batches (ApplyCommands of the enterprise
-and platform registries): one call carries the next command of up to BATCH chains, all of different aggregates, so
-each chain still has at most one command in flight and its commands stay in order; the
-service applies each batch in one transaction. Callers side by side (each with its own
-share of the chains) are possible, but on SQLite the service applies one batch at a time
-anyway, and on two shared cores a second caller measured no faster than one."""
+"""Send chains to a service that takes commands in batches (ApplyCommands of every
+registry): one call carries the next command of up to BATCH chains, all of different
+aggregates, so each chain still has at most one command in flight and its commands stay in
+order; the service applies each batch in one transaction. Callers side by side (each with
+its own share of the chains) are possible, but on SQLite the service applies one batch at a
+time anyway, and on two shared cores a second caller measured no faster than one."""
 from __future__ import annotations
 
 import logging
@@ -19,7 +19,7 @@ import grpc
 
 from demo.model import Chain, Command
 from demo.send import Outcome, Sender, resolve
-from yinling.v1 import enterprises_pb2, platforms_pb2
+from yinling.v1 import enterprises_pb2, finance_pb2, platforms_pb2, talent_pb2
 
 log = logging.getLogger(__name__)
 # service -> (the method, its request, the one-command wrapper whose oneof case is the
@@ -29,6 +29,9 @@ BATCHED: dict[str, tuple[str, Any, Any]] = {
                     enterprises_pb2.EnterpriseCommand),
     "platforms": ("ApplyCommands", platforms_pb2.ApplyPlatformCommandsRequest,
                   platforms_pb2.PlatformCommand),
+    "talent": ("ApplyCommands", talent_pb2.ApplyTalentCommandsRequest, talent_pb2.TalentCommand),
+    "finance": ("ApplyCommands", finance_pb2.ApplyFinanceCommandsRequest,
+                finance_pb2.FinanceCommand),
 }
 BATCH = 400   # yinling.batch.MAX_COMMANDS is 500
 CALLERS = 1

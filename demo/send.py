@@ -36,7 +36,7 @@ STUBS = {
     "finance": finance_pb2_grpc.FinanceRegistryStub,
 }
 METADATA = bearer("dev-steward")
-WORKERS = 8  # calls in flight per service sent one command at a time (talent, finance)
+WORKERS = 8  # calls in flight for a service sent one command at a time (none in the demo now)
 RETRY_FOR_S = 120
 
 

@@ -11,17 +11,21 @@ its own request_id, so nothing is applied twice.
 
 Savepoints cost about as much as the writes, and most batches have nothing refused: a batch
 is first run without them, and only one in which some command failed is rolled back and
-run again with them.
+run again with them. In that first run the rows a command only adds (history, outbox, its
+request_id's answer) wait for the next flush (the batch's last, or a command's own) and go in bulk, and
+the batch's request_ids are looked up in the command log with one query, not one each.
 """
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from typing import TypeVar
 
+from google.protobuf.message import Message
 from sqlalchemy.orm import Session, sessionmaker
 
+from yinling.commands import FRESH, absent_request_ids
 from yinling.errors import Conflict, NotFound, ValidationError
 
 MAX_COMMANDS = 500
@@ -49,12 +53,20 @@ class BatchSessions:
         if self.savepoints:
             with self.session.begin_nested():
                 yield self.session
-        else:
+            # Commands update rows with statements that bypass the identity map: forget what
+            # was loaded, so the next command of the batch reads the rows as they now are.
+            self.session.expunge_all()
+            return
+        # Without savepoints the rows a command only adds (its history, outbox and request_id
+        # rows) stay pending and go out with the next flush, a command's own or the batch's
+        # last, as one multi-row INSERT per table rather than one round of INSERTs per
+        # command. Nothing a command reads is among them; a later command that would have
+        # needed one (the same request_id twice in a batch) fails that last flush, and the
+        # batch is run again with savepoints, one flush per command.
+        with self.session.no_autoflush:
             yield self.session
-            self.session.flush()
-        # Commands update rows with statements that bypass the identity map: forget what was
-        # loaded, so the next command of the batch reads the rows as they now are.
-        self.session.expunge_all()
+        for loaded in list(self.session.identity_map.values()):  # as expunge_all above,
+            self.session.expunge(loaded)                         # keeping the pending rows
 
     @contextmanager
     def __call__(self) -> Iterator[Session]:
@@ -73,14 +85,23 @@ class _Spoiled(Exception):
     """A command was refused in a batch run without savepoints."""
 
 
+def request_id_of(command: Message) -> str:
+    """The request_id of a batch's command (a oneof of the single calls' requests)."""
+    which = command.WhichOneof("command")
+    return getattr(getattr(command, which), "request_id", "") if which else ""
+
+
 def apply_batch(sessions: sessionmaker, on_commit: Callable[[], None],
-                commands: Sequence[Callable[[BatchSessions], T]]) -> list[T | Refused]:
+                commands: Sequence[Callable[[BatchSessions], T]],
+                request_ids: Iterable[str] = ()) -> list[T | Refused]:
     """Run `commands` in order in one transaction; each gets the batch's sessions and
-    answers with its result, or is refused. Commits once, then calls `on_commit` once."""
+    answers with its result, or is refused. Commits once, then calls `on_commit` once.
+    `request_ids`, the commands' own: looked up in the command log at once, not one by one."""
     if len(commands) > MAX_COMMANDS:
         raise ValidationError("commands", f"at most {MAX_COMMANDS} in one batch, not {len(commands)}")
+    ids = list(request_ids)
     try:
-        outcomes = _run(sessions, commands, savepoints=False)
+        outcomes = _run(sessions, commands, savepoints=False, request_ids=ids)
     except _Spoiled:
         outcomes = _run(sessions, commands, savepoints=True)
     on_commit()
@@ -88,7 +109,7 @@ def apply_batch(sessions: sessionmaker, on_commit: Callable[[], None],
 
 
 def _run(sessions: sessionmaker, commands: Sequence[Callable[[BatchSessions], T]],
-         savepoints: bool) -> list[T | Refused]:
+         savepoints: bool, request_ids: Sequence[str] = ()) -> list[T | Refused]:
     outcomes: list[T | Refused] = []
     bind = sessions.kw.get("bind")
     sqlite = bind is not None and bind.dialect.name == "sqlite"
@@ -97,6 +118,8 @@ def _run(sessions: sessionmaker, commands: Sequence[Callable[[BatchSessions], T]
             # pysqlite starts no transaction of its own before a savepoint; take the write
             # lock now (waiting for other writers), so the batch is one transaction.
             session.connection().exec_driver_sql("BEGIN IMMEDIATE")
+        if request_ids:
+            session.info[FRESH] = absent_request_ids(session, request_ids)
         batch = BatchSessions(session, savepoints)
         for command in commands:
             try:
@@ -108,4 +131,9 @@ def _run(sessions: sessionmaker, commands: Sequence[Callable[[BatchSessions], T]
                     raise
                 code = next(c for kind, c in REFUSALS.items() if isinstance(exc, kind))
                 outcomes.append(Refused(code, str(exc), getattr(exc, "field", "")))
+        if not savepoints:
+            try:
+                session.flush()  # the rows the commands left pending (BatchSessions.begin)
+            except Exception as exc:
+                raise _Spoiled from exc
     return outcomes

@@ -101,6 +101,23 @@ def up(settings: Settings, demo: bool, demo_scale: str) -> None:
 
 
 @main.command()
+@click.argument("process", type=click.Choice([*SERVICES, "indicators-worker", "opendata"]))
+@click.option("--timeout", type=float, default=3.0, show_default=True, help="Seconds to wait.")
+@click.pass_obj
+def healthcheck(settings: Settings, process: str, timeout: float) -> None:
+    """Exit 0 if PROCESS, running on this host, answers its health check (gRPC health
+    SERVING, or 200 from the feed's /healthz or the worker's /metrics); else say why and
+    exit 1. For container healthchecks."""
+    from yinling.readiness import check_local
+
+    try:
+        check_local(settings, process, timeout)
+    except (TimeoutError, RuntimeError) as exc:
+        raise click.ClickException(f"{process} is not healthy: {exc}") from None
+    click.echo(f"{process}: healthy")
+
+
+@main.command()
 @click.option("--scale", type=click.Choice(["small", "full"]), default="full", show_default=True)
 @click.pass_obj
 def demo(settings: Settings, scale: str) -> None:

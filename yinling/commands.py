@@ -8,10 +8,11 @@ result as if it had been applied."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from google.protobuf.message import Message
-from sqlalchemy import DateTime, LargeBinary, String
+from sqlalchemy import DateTime, LargeBinary, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from yinling.db import Base
@@ -43,6 +44,10 @@ def previous_response(session: Session, request_id: str, command: str, digest: s
     another command or another request is refused."""
     if not request_id:
         return None
+    fresh = session.info.get(FRESH)
+    if fresh is not None and request_id in fresh:
+        fresh.discard(request_id)  # once: a second copy in the batch looks in the log
+        return None
     row = session.get(CommandLog, request_id)
     if row is None:
         return None
@@ -53,6 +58,20 @@ def previous_response(session: Session, request_id: str, command: str, digest: s
         raise ValidationError("request_id", f"was already used for another {command} request with "
                                             "different fields; use a new request_id for each request")
     return row.response
+
+
+# session.info key: request_ids a batch found absent from the log before it began
+# (yinling.batch), so that each of its commands need not look its own up.
+FRESH = "yinling.commands.fresh"
+
+
+def absent_request_ids(session: Session, request_ids: Iterable[str]) -> set[str]:
+    """The request_ids among these that the log does not hold (one query for a batch)."""
+    wanted = {r for r in request_ids if r}
+    if not wanted:
+        return set()
+    held = session.scalars(select(CommandLog.request_id).where(CommandLog.request_id.in_(wanted)))
+    return wanted - set(held)
 
 
 def remember_response(session: Session, request_id: str, command: str, digest: str,

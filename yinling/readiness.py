@@ -53,3 +53,30 @@ def wait_for_http(url: str, timeout_s: float, process: subprocess.Popen | None =
             pass
         time.sleep(0.2)
     raise TimeoutError(f"{url} not answering 200 within {timeout_s}s")
+
+
+# How each process of the platform shows that it is healthy: a gRPC health check on its
+# gRPC port, or 200 from an HTTP path. (Container healthchecks: `yinling healthcheck`.)
+HEALTH: dict[str, tuple[str, str, str]] = {
+    **{service: ("grpc", f"{service}.grpc", "")
+       for service in ("platforms", "enterprises", "talent", "finance", "ingest", "indicators")},
+    "indicators-worker": ("http", "indicators-worker.metrics", "/metrics"),
+    "opendata": ("http", "opendata.http", "/healthz"),
+}
+
+
+def check_local(settings: Settings, process: str, timeout_s: float = 3.0) -> None:
+    """Raises unless `process`, listening on this host, answers its health check within
+    `timeout_s`. With TLS the server is reached by the name its certificate holds (the
+    peers' address, YINLING_ADDR_*), else on 127.0.0.1."""
+    from yinling.tls import scheme, serves_tls
+
+    if process not in HEALTH:
+        raise ValueError(f"process: one of {', '.join(HEALTH)}, not {process!r}")
+    kind, key, path = HEALTH[process]
+    tls = serves_tls(settings)
+    address = settings.address(key) if tls else f"127.0.0.1:{settings.port(key)}"
+    if kind == "grpc":
+        wait_for_grpc(address, timeout_s, settings=settings)
+    else:
+        wait_for_http(f"{scheme(settings)}://{address}{path}", timeout_s, ca=settings.tls_ca)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.enterprises.handlers import EnterpriseHandlers
 from services.enterprises.statistics_handlers import StatisticsHandlers
-from yinling.batch import BatchSessions, Refused, apply_batch
+from yinling.batch import BatchSessions, Refused, apply_batch, request_id_of
 from yinling.errors import ValidationError
 from yinling.v1 import enterprises_pb2 as pb
 from yinling.v1.common_pb2 import CommandError
@@ -35,7 +35,8 @@ class EnterpriseBatches:
     def apply(self, request: pb.ApplyEnterpriseCommandsRequest,
               actor: str) -> pb.ApplyEnterpriseCommandsResponse:
         commands = [partial(_one, command, actor) for command in request.commands]
-        outcomes = apply_batch(self.sessions, self.on_commit, commands)
+        outcomes = apply_batch(self.sessions, self.on_commit, commands,
+                               [request_id_of(c) for c in request.commands])
         return pb.ApplyEnterpriseCommandsResponse(outcomes=[_outcome(o) for o in outcomes])
 
 

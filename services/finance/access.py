@@ -18,7 +18,7 @@ def _district_of(session: Session, record_id: str) -> str | None:
 
 
 POLICY = Policy(
-    rules={"Record": WRITE, "Withdraw": WRITE, "Correct": WRITE,
+    rules={"Record": WRITE, "Withdraw": WRITE, "Correct": WRITE, "ApplyCommands": WRITE,
            "Get": PUBLIC, "List": PUBLIC, "History": PUBLIC},
     lookups={"record_id": _district_of},
 )

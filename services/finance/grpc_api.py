@@ -14,6 +14,7 @@ import grpc
 from sqlalchemy.orm import sessionmaker
 
 from services.finance.access import AMOUNTS
+from services.finance.batch_api import FinanceBatches
 from services.finance.handlers import FinanceCommands
 from services.finance.queries import Filters, FinanceQueries
 from yinling.auth import REDACTED_METADATA, current_caller
@@ -25,6 +26,7 @@ from yinling.v1.finance_pb2_grpc import FinanceRegistryServicer
 class FinanceServicer(FinanceRegistryServicer):
     def __init__(self, sessions: sessionmaker, on_commit: Callable[[], None]) -> None:
         self.commands = FinanceCommands(sessions, on_commit)
+        self.batches = FinanceBatches(self.commands)
         self.queries = FinanceQueries(sessions)
 
     # -- commands ------------------------------------------------------------
@@ -39,6 +41,10 @@ class FinanceServicer(FinanceRegistryServicer):
     def Correct(self, request: pb.CorrectFinanceRequest,
                 context: grpc.ServicerContext) -> pb.FinanceRecord:
         return self.commands.correct(request, current_caller().actor)
+
+    def ApplyCommands(self, request: pb.ApplyFinanceCommandsRequest,
+                      context: grpc.ServicerContext) -> pb.ApplyFinanceCommandsResponse:
+        return self.batches.apply(request, current_caller().actor)
 
     # -- queries -------------------------------------------------------------
     def Get(self, request: pb.GetFinanceRequest, context: grpc.ServicerContext) -> pb.FinanceRecord:

@@ -9,7 +9,7 @@ from sqlalchemy.orm import sessionmaker
 
 from services.platforms.command_table import COMMANDS
 from services.platforms.handlers import PlatformCommands
-from yinling.batch import BatchSessions, Refused, apply_batch
+from yinling.batch import BatchSessions, Refused, apply_batch, request_id_of
 from yinling.errors import ValidationError
 from yinling.v1 import platforms_pb2 as pb
 from yinling.v1.common_pb2 import CommandError
@@ -27,7 +27,8 @@ class PlatformBatches:
     def apply(self, request: pb.ApplyPlatformCommandsRequest,
               actor: str) -> pb.ApplyPlatformCommandsResponse:
         commands = [partial(_one, command, actor) for command in request.commands]
-        outcomes = apply_batch(self.sessions, self.on_commit, commands)
+        outcomes = apply_batch(self.sessions, self.on_commit, commands,
+                               [request_id_of(c) for c in request.commands])
         return pb.ApplyPlatformCommandsResponse(outcomes=[_outcome(o) for o in outcomes])
 
 

@@ -19,7 +19,7 @@ def _district_of(session: Session, record_id: str) -> str | None:
 
 
 POLICY = Policy(
-    rules={"Register": WRITE, "End": WRITE, "Correct": WRITE,
+    rules={"Register": WRITE, "End": WRITE, "Correct": WRITE, "ApplyCommands": WRITE,
            "Get": READ, "List": READ, "History": READ},
     lookups={"record_id": _district_of},
 )

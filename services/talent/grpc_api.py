@@ -8,6 +8,7 @@ from __future__ import annotations
 import grpc
 
 from services.talent.access import PERSONAL
+from services.talent.batch_api import TalentBatches
 from services.talent.handlers import TalentHandlers
 from services.talent.queries import TalentQueries
 from yinling.auth import REDACTED_METADATA, current_caller
@@ -21,6 +22,7 @@ class TalentServicer(talent_pb2_grpc.TalentRegistryServicer):
     def __init__(self, handlers: TalentHandlers, queries: TalentQueries) -> None:
         self.handlers = handlers
         self.queries = queries
+        self.batches = TalentBatches(handlers)
 
     def Register(self, request: pb.RegisterTalentRequest, context: grpc.ServicerContext
                  ) -> pb.TalentRecord:
@@ -32,6 +34,10 @@ class TalentServicer(talent_pb2_grpc.TalentRegistryServicer):
     def Correct(self, request: pb.CorrectTalentRequest, context: grpc.ServicerContext
                 ) -> pb.TalentRecord:
         return self.handlers.correct(request, current_caller().actor)
+
+    def ApplyCommands(self, request: pb.ApplyTalentCommandsRequest,
+                      context: grpc.ServicerContext) -> pb.ApplyTalentCommandsResponse:
+        return self.batches.apply(request, current_caller().actor)
 
     def Get(self, request: pb.GetTalentRequest, context: grpc.ServicerContext) -> pb.TalentDetail:
         caller = current_caller()

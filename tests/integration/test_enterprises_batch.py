@@ -102,6 +102,24 @@ def test_a_batch_sent_again_is_answered_the_same_and_changes_nothing(registry):
     assert registry.Get(pb.GetEnterpriseRequest(credit_code=firm), timeout=10).version == 2
 
 
+def test_one_request_id_twice_in_a_batch_is_applied_once_and_refused_for_another_request(registry):
+    """Rows a command only adds are written at the batch's end (yinling.batch): the second
+    copy of a request_id must still find the first, as its single call would."""
+    first, second = code(), code()
+    registry.ApplyCommands(pb.ApplyEnterpriseCommandsRequest(
+        commands=[register(first), register(second)]), metadata=STEWARD, timeout=10)
+    granted = grant(first, "GR202344000004")
+    other = grant(second, "GR202344000005")
+    other.grant_qualification.request_id = granted.grant_qualification.request_id
+    reply = registry.ApplyCommands(pb.ApplyEnterpriseCommandsRequest(
+        commands=[granted, other, granted]), metadata=STEWARD, timeout=10)
+    assert reply.outcomes[0] == reply.outcomes[2]
+    assert reply.outcomes[0].enterprise.version == 2
+    assert (reply.outcomes[1].error.code, reply.outcomes[1].error.field) == ("INVALID_ARGUMENT", "request_id")
+    assert registry.Get(pb.GetEnterpriseRequest(credit_code=first), timeout=10).version == 2
+    assert registry.Get(pb.GetEnterpriseRequest(credit_code=second), timeout=10).version == 1
+
+
 def test_a_batch_needs_the_steward_role_and_at_most_500_commands(registry):
     batch = pb.ApplyEnterpriseCommandsRequest(commands=[register(code())])
     with pytest.raises(grpc.RpcError) as caught:

@@ -37,3 +37,16 @@ def test_every_enterprise_method_of_the_demo_has_a_batch_command_case():
                for chain in generate("full") for c in chain.commands}
     assert len(methods) == 7 and {case_of(m) for m in methods} <= cases
     assert (case_of("GrantQualification"), case_of("Move")) == ("grant_qualification", "move")
+
+
+def test_every_domain_of_the_demo_goes_in_batches_whose_command_has_a_case_for_each_method():
+    from demo.batch_send import BATCHED
+    from demo.load import by_service, domains
+
+    chains = [chain for _, generate in domains("full") for chain in generate("full")]
+    for service, group in by_service(chains).items():
+        assert service in BATCHED, service
+        wrapper = BATCHED[service][2]
+        cases = {f.name for f in wrapper.DESCRIPTOR.oneofs_by_name["command"].fields}
+        methods = {c.method for chain in group for c in chain.commands}
+        assert {case_of(m) for m in methods} <= cases, service
