@@ -12,6 +12,7 @@ import sys
 from tools import (  # noqa: F401 - register
     bench_demo,
     bench_engine_scale,
+    bench_feed,
     bench_freshness,
     bench_indicators,
     bench_ingest,
