@@ -17,6 +17,7 @@ from html.parser import HTMLParser
 import uvicorn
 
 from services.opendata.app import create_app
+from services.opendata.plans import loader
 from services.opendata.webhook_delivery import DeliveryOptions
 from yinling.broker import free_port
 from yinling.config import Settings
@@ -95,6 +96,8 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
         return indicator_value(request.indicator_id, request.territory, request.as_of)
 
     def History(self, request, context):  # noqa: N802
+        if request.indicator_id not in INDICATORS:
+            raise NotFound("indicator", request.indicator_id)
         return ipb.IndicatorHistoryResponse(points=[
             ipb.IndicatorChanged(cursor=c, value=indicator_value(request.indicator_id,
                                                                  request.territory, d),
@@ -107,7 +110,7 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
         if not 0 <= request.limit <= 5000:
             raise ValidationError("limit", "must be between 1 and 5000")
         for n, indicator_id in enumerate(request.indicator_ids):
-            if indicator_id not in INDICATORS:
+            if indicator_id not in PLAN_INDICATORS:
                 raise ValidationError(f"indicator_ids[{n}]", f"unknown indicator {indicator_id!r}")
         rows = [c for c in (CHANGES if self.changes is None else self.changes)
                 if c.cursor > request.after_cursor
@@ -120,6 +123,10 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
     def LatestChange(self, request, context):  # noqa: N802
         cursor, recorded_at = LATEST
         return ipb.LatestChangeResponse(cursor=cursor, recorded_at=recorded_at)
+
+
+# The indicators the service knows: the plan's (it holds changes of three of them here).
+PLAN_INDICATORS = {i.id for p in loader(Settings())() for i in p.indicators}
 
 
 # The change log: cursors increase with gaps (other plans' changes), as the real log's may.

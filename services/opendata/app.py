@@ -9,7 +9,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.opendata import catalog, dashboard, datapackage, keeping_up, page, params, serving
+from services.opendata import (
+    catalog,
+    dashboard,
+    datapackage,
+    keeping_up,
+    openapi,
+    page,
+    params,
+    serving,
+)
 from services.opendata.backends import Backends
 from services.opendata.catalog_routes import add_catalog_routes
 from services.opendata.changes import add_change_routes
@@ -210,4 +219,5 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
     plans = loader(settings)
     add_sdmx_routes(app, backends, settings, plans)
     add_series_routes(app, backends, plans, versioned)
+    openapi.install(app, plans)
     return app
