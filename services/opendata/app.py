@@ -37,7 +37,15 @@ from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
 from services.opendata.loading import current_load
 from services.opendata.negotiation import prefers_html
 from services.opendata.plans import loader
-from services.opendata.responses import HTML, Bom, conditional, csv_file, json_response, spreadsheet
+from services.opendata.responses import (
+    HTML,
+    Bom,
+    conditional,
+    csv_file,
+    dataset,
+    json_response,
+    spreadsheet,
+)
 from services.opendata.sdmx_routes import add_sdmx_routes
 from services.opendata.series import add_series_routes
 from services.opendata.webhook_delivery import DeliveryOptions
@@ -151,7 +159,8 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
     @app.get("/api/v1/indicators", dependencies=versioned)
     def indicators(request: Request, territory: str | None = None,
                    as_of: str | None = None) -> Response:
-        return json_response(request, {"indicators": indicator_rows(request, territory, as_of)})
+        rows = indicator_rows(request, territory, as_of)
+        return dataset(request, {"indicators": rows}, rows, INDICATOR_COLUMNS, "indicators")
 
     @app.get("/api/v1/indicators.csv", dependencies=versioned)
     def indicators_csv(request: Request, territory: str | None = None,
@@ -192,8 +201,8 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
             params.district(district), params.code(kind, "kind"), params.level(level),
             cursor or "", params.limit(limit))
         rows = [platform_public(p) for p in page.platforms if is_public_platform(p)]
-        return json_response(request, {"platforms": rows, "next_cursor": page.next_page_token or None,
-                                       "total": page.total})
+        return dataset(request, {"platforms": rows, "next_cursor": page.next_page_token or None,
+                                 "total": page.total}, rows, PLATFORM_COLUMNS, "platforms")
 
     def platform_rows(request: Request, district: str | None, kind: str | None,
                       level: str | None) -> Iterator[dict[str, str]]:

@@ -20,7 +20,7 @@ from services.opendata.formatting import (
     change_row,
     history_point,
 )
-from services.opendata.responses import JSON, Bom, conditional, csv_file, json_bytes, spreadsheet
+from services.opendata.responses import Bom, csv_file, dataset, spreadsheet
 from yinling.territory import CITY
 
 CHANGES_PATH = "/api/v1/indicator-changes"
@@ -56,9 +56,10 @@ def add_change_routes(app: FastAPI, backends: Callable[[Request], Backends],
     def indicator_changes(request: Request, after: str | None = None, limit: str | None = None,
                           indicator: Many = [], territory: Many = []) -> Response:  # noqa: B006
         rows, cursor, link = changes_page(request, CHANGES_PATH, after, limit, indicator, territory)
-        body = json_bytes({"columns": list(CHANGE_COLUMNS), "changes": rows,
-                           "next_cursor": cursor, "next": link})
-        return with_next(conditional(request, body, JSON), cursor, link)
+        payload = {"columns": list(CHANGE_COLUMNS), "changes": rows, "next_cursor": cursor,
+                   "next": link}
+        return with_next(dataset(request, payload, rows, CHANGE_COLUMNS, "indicator-changes"),
+                         cursor, link)
 
     @app.get(f"{CHANGES_PATH}.csv", dependencies=list(versioned))
     def indicator_changes_csv(request: Request, after: str | None = None, limit: str | None = None,

@@ -15,7 +15,7 @@ from services.opendata import atom, params
 from services.opendata.changefeeds import PATHS, ChangeFeed, FeedPage
 from services.opendata.changes import next_link
 from services.opendata.errors import FeedError
-from services.opendata.responses import JSON, Bom, conditional, csv_file, json_bytes, spreadsheet
+from services.opendata.responses import Bom, conditional, csv_file, dataset, spreadsheet
 from services.opendata.serving import HEAD
 
 STREAM_POLL_S = 0.5    # how often a stream asks for new changes when it is caught up
@@ -42,9 +42,10 @@ def add_feed_routes(app: FastAPI, feeds: Callable[[Request], dict[str, ChangeFee
                          limit: str | None = None) -> Response:
         """Every insert, revision and deletion of the accredited platforms after `after`."""
         feed, page, link = platform_changes_page(request, PATHS["platforms"], after, limit)
-        body = json_bytes({"columns": list(feed.columns), "changes": page.rows,
-                           "next_cursor": page.next_cursor, "next": link})
-        return with_next(conditional(request, body, JSON), page.next_cursor, link)
+        payload = {"columns": list(feed.columns), "changes": page.rows,
+                   "next_cursor": page.next_cursor, "next": link}
+        return with_next(dataset(request, payload, page.rows, feed.columns, "platform-changes"),
+                         page.next_cursor, link)
 
     @app.get(PATHS["platforms"] + ".csv")
     def platform_changes_csv(request: Request, after: str | None = None,

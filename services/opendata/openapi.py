@@ -61,6 +61,9 @@ PARAMETERS: dict[str, dict[str, Any]] = {
 # Query parameters of SDMX REST that this service refuses by name (501) rather than ignore:
 # known to the route, so not "unknown", but not offered in the document.
 NOT_OFFERED = {"offset", "limit", "sort", "reportingYearStartDay"}
+# The datasets' JSON routes, which answer XLSX too when Accept weighs it above JSON.
+NEGOTIATED = {"/api/v1/indicators", "/api/v1/platforms", "/api/v1/indicator-changes",
+              "/api/v1/platform-changes"}
 SDMX_STRUCTURE_FORMATS = sorted(sp.STRUCTURE_FORMATS)
 SDMX_DATA_FORMATS = sorted(sp.FORMATS)
 
@@ -109,6 +112,8 @@ def _answer(path: str) -> tuple[dict[str, Any], list[int]]:
         return _content(SDMX_CSV.split(";")[0], SDMX_JSON.split(";")[0]), [204, 304, 406, 501]
     if path == "/healthz":
         return _content(JSON), []
+    if path in NEGOTIATED:
+        return {**_content(JSON), XLSX: {"schema": {"type": "string", "format": "binary"}}}, [304]
     return _content(JSON), [304]
 
 

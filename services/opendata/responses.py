@@ -11,6 +11,7 @@ from fastapi import Query, Request, Response
 
 from services.opendata.conditional import CACHE_CONTROL, is_fresh, version_for
 from services.opendata.formatting import etag_matches, etag_of
+from services.opendata.negotiation import wants_xlsx
 from yinling.csv_export import to_csv
 from yinling.xlsx_export import MEDIA_TYPE as XLSX
 from yinling.xlsx_export import to_xlsx
@@ -62,3 +63,14 @@ def spreadsheet(request: Request, rows: Iterable[Mapping[str, Any]], columns: Se
     rows = list(rows)
     return conditional(request, to_xlsx(rows, columns, name), XLSX, f"{name}.xlsx",
                        validator=to_csv(rows, columns))
+
+
+def dataset(request: Request, payload: Any, rows: list[dict[str, Any]], columns: Sequence[str],
+            name: str) -> Response:
+    """A dataset's JSON answer, or its rows as XLSX when Accept asks for that (Vary: Accept)."""
+    if wants_xlsx(request.headers.get("accept")):
+        response = spreadsheet(request, rows, columns, name)
+    else:
+        response = json_response(request, payload)
+    response.headers["Vary"] = "Accept"
+    return response

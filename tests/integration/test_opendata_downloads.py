@@ -17,6 +17,7 @@ import pytest
 from opendata_fakes import CHANGES, Indicators, backend_settings, running_feed
 from yinling.v1 import indicators_pb2 as ipb
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA = '=HYPERLINK("http://example.invalid","click")'
 # More changes than the service's largest page (5000), so a complete file takes two pages.
 MANY = 5003
@@ -88,6 +89,24 @@ def test_every_dataset_as_xlsx_holds_the_rows_of_its_csv(feed, csv_path, xlsx_pa
     # An indicator value "now" is computed at the time of the request (computed_at).
     kept = [n for n, name in enumerate(expected[0]) if name != "computed_at"]
     assert [[row[n] for n in kept] for row in cells] == [[row[n] for n in kept] for row in expected]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/indicators", "/api/v1/platforms",
+                                  "/api/v1/indicator-changes", "/api/v1/platform-changes"])
+def test_a_dataset_route_answers_xlsx_when_accept_asks_for_it(feed, path):
+    spreadsheet = feed.get(path, params={"limit": 3} if "changes" in path else {},
+                           headers={"Accept": XLSX})
+    answer = feed.get(path, params={"limit": 3} if "changes" in path else {})
+    assert answer.headers["content-type"].startswith("application/json")
+    assert "Accept" in spreadsheet.headers["vary"] and "Accept" in answer.headers["vary"]
+    assert spreadsheet.headers["etag"] != answer.headers["etag"]   # two representations
+    rows = next(v for k, v in answer.json().items() if isinstance(v, list) and k != "columns")
+    cells = _xlsx(spreadsheet)
+    key = cells[0][0]   # id or cursor: the JSON's keys are sorted, the sheet's in CSV order
+    assert len(cells) == 1 + len(rows) and [r[0] for r in cells[1:]] == [r[key] for r in rows]
+    again = feed.get(path, params={"limit": 3} if "changes" in path else {},
+                     headers={"Accept": XLSX, "If-None-Match": spreadsheet.headers["etag"]})
+    assert again.status_code == 304
 
 
 def test_a_formula_like_text_is_neutralised_in_xlsx_as_in_csv(feed):
