@@ -14,7 +14,14 @@ from fastapi.openapi.utils import get_openapi
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from services.opendata import sdmx_params as sp
+from services.opendata.changefeeds import PLATFORM_CHANGE_COLUMNS
 from services.opendata.changes import CHANGES_MAX
+from services.opendata.formatting import (
+    CHANGE_COLUMNS,
+    HISTORY_COLUMNS,
+    INDICATOR_COLUMNS,
+    PLATFORM_COLUMNS,
+)
 from services.opendata.params import LEVELS, MAX_CURSOR
 from services.opendata.responses import JSON
 from services.opendata.sdmx_data import CSV_MEDIA as SDMX_CSV
@@ -57,6 +64,8 @@ PARAMETERS: dict[str, dict[str, Any]] = {
     "mrnev": {"type": "integer", "minimum": 1},
     "page": {"type": "integer", "minimum": 1},
     "per_page": {"type": "integer", "minimum": 1, "maximum": 1000},
+    "date": {"type": "string", "pattern": "^[0-9]{4}(:[0-9]{4})?$",
+             "description": "a year or a range of years, 2022 or 2022:2024"},
 }
 # Query parameters of SDMX REST that this service refuses by name (501) rather than ignore:
 # known to the route, so not "unknown", but not offered in the document.
@@ -81,6 +90,35 @@ _ERRORS = {
 }
 TEXT = {"type": "string"}
 OBJECT = {"type": "object"}
+# JSON types of the row fields that are not text.
+_TYPES = {"cursor": "integer", "suppressed": "boolean", "progress": "number"}
+
+
+def _row(columns: Sequence[str]) -> dict[str, Any]:
+    """A record as the JSON routes give it: the CSV's columns, text unless _TYPES says."""
+    return {"type": "object", "required": list(columns),
+            "properties": {c: {"type": _TYPES.get(c, "string")} for c in columns}}
+
+
+def _list(key: str, fields: Sequence[str], **more: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "object", "required": [key, *more],
+            "properties": {key: {"type": "array", "items": _row(fields)}, **more}}
+
+
+_CHANGES: dict[str, dict[str, Any]] = {"columns": {"type": "array", "items": TEXT}, "next_cursor": {"type": "integer"},
+            "next": TEXT}
+SCHEMAS: dict[str, dict[str, Any]] = {
+    "/api/v1/indicators": _list("indicators", INDICATOR_COLUMNS),
+    "/api/v1/indicators/{indicator_id}": _row(INDICATOR_COLUMNS),
+    "/api/v1/indicators/{indicator_id}/history": _list(
+        "points", HISTORY_COLUMNS, indicator_id=TEXT, territory=TEXT, series=TEXT,
+        columns={"type": "array", "items": TEXT}),
+    "/api/v1/platforms": _list("platforms", PLATFORM_COLUMNS,
+                               next_cursor={"type": ["string", "null"]}, total={"type": "integer"}),
+    "/api/v1/indicator-changes": _list("changes", CHANGE_COLUMNS, **_CHANGES),
+    "/api/v1/platform-changes": _list("changes", PLATFORM_CHANGE_COLUMNS, **_CHANGES),
+    "/healthz": {"type": "object", "required": ["status"], "properties": {"status": TEXT}},
+}
 
 
 def _content(*media: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -110,10 +148,11 @@ def _answer(path: str) -> tuple[dict[str, Any], list[int]]:
         return _content(SDMX_STRUCTURE_JSON.split(";")[0], SDMX_ML.split(";")[0]), [304, 406, 501]
     if sdmx:
         return _content(SDMX_CSV.split(";")[0], SDMX_JSON.split(";")[0]), [204, 304, 406, 501]
-    if path == "/healthz":
-        return _content(JSON), []
     if path in NEGOTIATED:
-        return {**_content(JSON), XLSX: {"schema": {"type": "string", "format": "binary"}}}, [304]
+        return {**_content(JSON, schema=SCHEMAS[path]),
+                XLSX: {"schema": {"type": "string", "format": "binary"}}}, [304]
+    if path in SCHEMAS:
+        return _content(JSON, schema=SCHEMAS[path]), [] if path == "/healthz" else [304]
     return _content(JSON), [304]
 
 
