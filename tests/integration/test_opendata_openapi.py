@@ -2,9 +2,11 @@
 the real feed over real gRPC backends with fixed records (tests/opendata_fakes.py).
 
 Positive mode: schemathesis sends what the document allows and checks every answer's status
-code, media type, schema and headers, that valid input is accepted, that methods the
-document does not list get 405 with Allow. Refusals of bad input are the subject of the
-feed's own tests (each names the field), so the data generated is the valid kind.
+code, media type, schema and headers, and that valid input is accepted. Not run here:
+negative mode (SDMX REST answers 501 for a value it does not implement, which schemathesis
+counts as a server error; refusals of bad input are the subject of the feed's own tests,
+each naming the field) and the coverage phase (boundary values, undeclared methods: over a
+minute on its own here).
 
 Left out, with the reason:
 - the event streams (`.../stream`): an answer that never ends, by design;
@@ -12,9 +14,9 @@ Left out, with the reason:
   generated URL would make the feed deliver changes to hosts on the internet; the webhook
   routes that read or remove (GET, DELETE) are run, with a steward's token. They are the
   feed's only POST routes, so POST is left out.
-- Two rules across parameters that OpenAPI cannot state are kept in generation (SDMX:
-  updatedAfter not after asOf; includeHistory only in SDMX-JSON, SDMX-CSV 2.0 has no
-  history); both are refused with 400/501 naming the field, as the SDMX tests check.
+- Rules across parameters that OpenAPI cannot state are kept in generation
+  (tests/opendata_schemathesis_hooks.py: SDMX updatedAfter not after asOf, includeHistory
+  only in SDMX-JSON; the series' date or mrv/mrnev); each is refused naming the field.
 """
 from __future__ import annotations
 
