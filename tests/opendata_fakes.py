@@ -17,12 +17,14 @@ from html.parser import HTMLParser
 import uvicorn
 
 from services.opendata.app import create_app
+from services.opendata.plans import loader
 from services.opendata.webhook_delivery import DeliveryOptions
 from yinling.broker import free_port
 from yinling.config import Settings
 from yinling.errors import NotFound, ValidationError
 from yinling.grpc_server import GrpcServer, ServiceBinding
 from yinling.paging import next_token, page_bounds
+from yinling.v1 import common_pb2 as cpb
 from yinling.v1 import indicators_pb2 as ipb
 from yinling.v1 import indicators_pb2_grpc, platforms_pb2_grpc
 from yinling.v1 import platforms_pb2 as ppb
@@ -41,6 +43,13 @@ def _platform(n: int, status: int, district: str, level: int = ppb.PLATFORM_LEVE
     setattr(period, "from", "2022-02-01")
     p.evaluations.add(year=2023, grade="excellent", evaluated_on="2024-01-15")
     return p
+
+
+def replace_status(p: ppb.Platform, status: int) -> ppb.Platform:
+    other = ppb.Platform()
+    other.CopyFrom(p)
+    other.status = status
+    return other
 
 
 PLATFORMS = ([_platform(n, ACCREDITED, "440703" if n % 2 else "440704") for n in range(1, 8)]
@@ -69,6 +78,9 @@ def indicator_value(indicator_id: str, territory: str, as_of: str) -> ipb.Indica
 
 
 class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
+    def __init__(self, changes: list[ipb.IndicatorChanged] | None = None) -> None:
+        self.changes = changes   # None: the module's CHANGES (which a test may move on)
+
     def List(self, request, context):  # noqa: N802
         """Computed at the time of the request, as the real service's values are."""
         territories = [request.territory] if request.territory else [CITY, "440703"]
@@ -84,6 +96,8 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
         return indicator_value(request.indicator_id, request.territory, request.as_of)
 
     def History(self, request, context):  # noqa: N802
+        if request.indicator_id not in INDICATORS:
+            raise NotFound("indicator", request.indicator_id)
         return ipb.IndicatorHistoryResponse(points=[
             ipb.IndicatorChanged(cursor=c, value=indicator_value(request.indicator_id,
                                                                  request.territory, d),
@@ -96,9 +110,10 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
         if not 0 <= request.limit <= 5000:
             raise ValidationError("limit", "must be between 1 and 5000")
         for n, indicator_id in enumerate(request.indicator_ids):
-            if indicator_id not in INDICATORS:
+            if indicator_id not in PLAN_INDICATORS:
                 raise ValidationError(f"indicator_ids[{n}]", f"unknown indicator {indicator_id!r}")
-        rows = [c for c in CHANGES if c.cursor > request.after_cursor
+        rows = [c for c in (CHANGES if self.changes is None else self.changes)
+                if c.cursor > request.after_cursor
                 and (not request.indicator_ids or c.value.indicator_id in request.indicator_ids)
                 and (not request.territories or c.value.territory in request.territories)]
         rows = rows[:request.limit or 500]
@@ -108,6 +123,10 @@ class Indicators(indicators_pb2_grpc.IndicatorServiceServicer):
     def LatestChange(self, request, context):  # noqa: N802
         cursor, recorded_at = LATEST
         return ipb.LatestChangeResponse(cursor=cursor, recorded_at=recorded_at)
+
+
+# The indicators the service knows: the plan's (it holds changes of three of them here).
+PLAN_INDICATORS = {i.id for p in loader(Settings())() for i in p.indicators}
 
 
 # The change log: cursors increase with gaps (other plans' changes), as the real log's may.
@@ -127,7 +146,32 @@ CHANGES = [
 LATEST: list = [CHANGES[-1].cursor, "2024-12-31T16:30:00.123456Z"]
 
 
+def _platform_change(cursor: int, platform: ppb.Platform,
+                     previous: ppb.Platform | None = None) -> ppb.PlatformChange:
+    change = ppb.PlatformChange(cursor=cursor, platform=platform,
+                                entry=cpb.HistoryEntry(recorded_at="2024-03-01T08:00:00Z"))
+    if previous is not None:
+        change.previous.CopyFrom(previous)
+    return change
+
+
+# The registry's history: every platform registered (a change the public does not see, as it
+# is not yet accredited) and then accredited, or not.
+PLATFORM_CHANGES = [
+    change for n, p in enumerate(PLATFORMS)
+    for change in (_platform_change(2 * n + 1, replace_status(p, BUILDING)),
+                   _platform_change(2 * n + 2, p, replace_status(p, BUILDING)))]
+
+
 class Platforms(platforms_pb2_grpc.PlatformRegistryServicer):
+    def ListChanges(self, request, context):  # noqa: N802
+        if request.after_cursor < 0:
+            raise ValidationError("after_cursor", "must be 0 or a cursor received")
+        rows = [c for c in PLATFORM_CHANGES if c.cursor > request.after_cursor][:request.limit or 500]
+        return ppb.ListPlatformChangesResponse(
+            changes=rows, next_cursor=rows[-1].cursor if rows else request.after_cursor,
+            latest_cursor=PLATFORM_CHANGES[-1].cursor)
+
     def List(self, request, context):  # noqa: N802
         rows = [p for p in PLATFORMS
                 if (not request.status or p.status == request.status)

@@ -7,6 +7,9 @@ text. Applied to every cell as written here, with one exception: a cell that is 
 decimal number (`-12.5`, `+3`) is left alone. It cannot run as a formula, and quoting it
 would turn the negative figures of a numeric column into text in every spreadsheet.
 Anything else that starts with a trigger (`-2+3`, `=1`, `-1E5`, `@SUM(A1)`) is neutralised.
+
+`bom=True` starts the file with a UTF-8 byte order mark, which Excel needs to read UTF-8 (and
+so Chinese text) from a CSV file it opens by double-click; other readers do better without it.
 """
 from __future__ import annotations
 
@@ -29,9 +32,11 @@ def neutralise(value: Any) -> Any:
     return "'" + value
 
 
-def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str]) -> bytes:
+def to_csv(rows: Iterable[Mapping[str, Any]], columns: Sequence[str], bom: bool = False) -> bytes:
     """UTF-8 CSV with a header row; CRLF line ends as RFC 4180 asks; formula cells neutralised."""
     out = io.StringIO()
+    if bom:
+        out.write("\ufeff")
     writer = csv.DictWriter(out, fieldnames=list(columns), extrasaction="ignore")
     writer.writerow({c: neutralise(c) for c in columns})
     for row in rows:

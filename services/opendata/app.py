@@ -1,19 +1,29 @@
 """The public open-data feed: read-only HTTP over the indicator and platform services."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from services.opendata import catalog, dashboard, datapackage, keeping_up, page, params, serving
+from services.opendata import (
+    catalog,
+    dashboard,
+    datapackage,
+    keeping_up,
+    openapi,
+    page,
+    params,
+    serving,
+)
 from services.opendata.backends import Backends
 from services.opendata.catalog_routes import add_catalog_routes
 from services.opendata.changes import add_change_routes
 from services.opendata.conditional import NotModified, check, not_modified_handler
-from services.opendata.errors import FeedError, feed_error_handler
+from services.opendata.errors import FeedError, feed_error_handler, validation_error_handler
 from services.opendata.formatting import (
     HISTORY_COLUMNS,
     INDICATOR_COLUMNS,
@@ -27,13 +37,20 @@ from services.opendata.http_metrics import FeedMetrics, MetricsMiddleware
 from services.opendata.loading import current_load
 from services.opendata.negotiation import prefers_html
 from services.opendata.plans import loader
-from services.opendata.responses import CSV, HTML, conditional, json_response
+from services.opendata.responses import (
+    HTML,
+    Bom,
+    conditional,
+    csv_file,
+    dataset,
+    json_response,
+    spreadsheet,
+)
 from services.opendata.sdmx_routes import add_sdmx_routes
 from services.opendata.series import add_series_routes
 from services.opendata.webhook_delivery import DeliveryOptions
 from services.opendata.webhooks import access_rule
 from yinling.config import Settings
-from yinling.csv_export import to_csv
 from yinling.http_access import AccessMiddleware, HttpAccess, tokens_database_parts
 from yinling.territory import CITY
 
@@ -63,6 +80,7 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
     app.add_middleware(AccessMiddleware, access=access, rule_of=access_rule)
     app.add_middleware(MetricsMiddleware, metrics=metrics)  # outermost: refusals are counted too
     app.add_exception_handler(FeedError, feed_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(NotModified, not_modified_handler)
 
     def backends(request: Request) -> Backends:
@@ -76,7 +94,8 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
         check(request, latest.cursor, latest.recorded_at, settings.time_zone, daily)
 
     # Routes whose values are "now" unless ?as_of= is given.
-    values_now = {"/api/v1/indicators", "/api/v1/indicators.csv", "/api/v1/indicators/{indicator_id}"}
+    values_now = {"/api/v1/indicators", "/api/v1/indicators.csv", "/api/v1/indicators.xlsx",
+                  "/api/v1/indicators/{indicator_id}"}
     versioned = [Depends(indicators_version)]
 
     def base(request: Request) -> str:
@@ -140,13 +159,20 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
     @app.get("/api/v1/indicators", dependencies=versioned)
     def indicators(request: Request, territory: str | None = None,
                    as_of: str | None = None) -> Response:
-        return json_response(request, {"indicators": indicator_rows(request, territory, as_of)})
+        rows = indicator_rows(request, territory, as_of)
+        return dataset(request, {"indicators": rows}, rows, INDICATOR_COLUMNS, "indicators")
 
     @app.get("/api/v1/indicators.csv", dependencies=versioned)
     def indicators_csv(request: Request, territory: str | None = None,
-                       as_of: str | None = None) -> Response:
-        body = to_csv(indicator_rows(request, territory, as_of), INDICATOR_COLUMNS)
-        return conditional(request, body, CSV, "indicators.csv")
+                       as_of: str | None = None, bom: Bom = False) -> Response:
+        rows = indicator_rows(request, territory, as_of)
+        return csv_file(request, rows, INDICATOR_COLUMNS, "indicators", bom)
+
+    @app.get("/api/v1/indicators.xlsx", dependencies=versioned)
+    def indicators_xlsx(request: Request, territory: str | None = None,
+                        as_of: str | None = None) -> Response:
+        rows = indicator_rows(request, territory, as_of)
+        return spreadsheet(request, rows, INDICATOR_COLUMNS, "indicators")
 
     @app.get("/api/v1/indicators/{indicator_id}", dependencies=versioned)
     def indicator(request: Request, indicator_id: str, territory: str | None = None,
@@ -175,16 +201,26 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
             params.district(district), params.code(kind, "kind"), params.level(level),
             cursor or "", params.limit(limit))
         rows = [platform_public(p) for p in page.platforms if is_public_platform(p)]
-        return json_response(request, {"platforms": rows, "next_cursor": page.next_page_token or None,
-                                       "total": page.total})
+        return dataset(request, {"platforms": rows, "next_cursor": page.next_page_token or None,
+                                 "total": page.total}, rows, PLATFORM_COLUMNS, "platforms")
+
+    def platform_rows(request: Request, district: str | None, kind: str | None,
+                      level: str | None) -> Iterator[dict[str, str]]:
+        every = backends(request).all_platforms(
+            params.district(district), params.code(kind, "kind"), params.level(level))
+        return (platform_public(p) for p in every if is_public_platform(p))
 
     @app.get("/api/v1/platforms.csv")
     def platforms_csv(request: Request, district: str | None = None, kind: str | None = None,
-                      level: str | None = None) -> Response:
-        every = backends(request).all_platforms(
-            params.district(district), params.code(kind, "kind"), params.level(level))
-        rows = (platform_public(p) for p in every if is_public_platform(p))
-        return conditional(request, to_csv(rows, PLATFORM_COLUMNS), CSV, "platforms.csv")
+                      level: str | None = None, bom: Bom = False) -> Response:
+        rows = platform_rows(request, district, kind, level)
+        return csv_file(request, rows, PLATFORM_COLUMNS, "platforms", bom)
+
+    @app.get("/api/v1/platforms.xlsx")
+    def platforms_xlsx(request: Request, district: str | None = None, kind: str | None = None,
+                       level: str | None = None) -> Response:
+        rows = platform_rows(request, district, kind, level)
+        return spreadsheet(request, rows, PLATFORM_COLUMNS, "platforms")
 
     add_change_routes(app, backends, base, versioned)
     keeping_up.add_routes(app, base)
@@ -192,4 +228,5 @@ def create_app(settings: Settings, webhooks: DeliveryOptions | None = None) -> F
     plans = loader(settings)
     add_sdmx_routes(app, backends, settings, plans)
     add_series_routes(app, backends, plans, versioned)
+    openapi.install(app, plans)
     return app

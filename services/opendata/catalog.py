@@ -46,6 +46,8 @@ DATASETS = (
         "title_zh": "江门市“科技引领”工程指标变化记录（按游标增量获取）",
         "title_en": "Every change of an indicator value, pulled incrementally by cursor (?after=)",
         "path": "/api/v1/indicator-changes",
+        # The JSON and CSV at `path` are pages for incremental pulls; the files are complete.
+        "csv": "/api/v1/indicator-changes/complete.csv",
         "keywords": ["indicators", "changes", "incremental", "Jiangmen"],
         "keywords_zh": ["指标", "变化", "增量", "江门"],
         "code": "JMKJ-KF-0003",
@@ -86,7 +88,8 @@ def index(base: str) -> dict[str, Any]:
         "series": f"{base}/api/v1/series",
         "datasets": [
             {"id": d["id"], "title": d["title_en"], "json": f"{base}{d['path']}",
-             "csv": f"{base}{d['path']}.csv"}
+             "csv": f"{base}{csv_path(d)}",
+             **({} if "{" in str(d["path"]) else {"xlsx": f"{base}{d['path']}.xlsx"})}
             for d in DATASETS
         ],
         # Keeping up to date: each dataset's changes by cursor, as Atom, as a stream.
@@ -101,14 +104,23 @@ def index(base: str) -> dict[str, Any]:
 # (media type, EU file-type code) of each representation the feed serves.
 JSON_FILE = ("application/json", "JSON")
 CSV_FILE = ("text/csv", "CSV")
+XLSX_FILE = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX")
+
+
+def csv_path(dataset: dict[str, Any], path: str | None = None) -> str:
+    """The CSV file of a dataset: the whole of it, where its `path` answers in pages."""
+    return str(dataset.get("csv") or f"{path or dataset['path']}.csv")
 
 
 def files(base: str, dataset: dict[str, Any],
           indicator_ids: Sequence[str]) -> list[tuple[str, str, tuple[str, str]]]:
     """(title suffix, URL, (media type, file type)) of each file of a dataset; a path that
-    is a template gives a pair of files per indicator, so no URL is a template."""
+    is a template gives a pair of files per indicator, so no URL is a template. A dataset
+    with one path is an XLSX file too."""
     path = str(dataset["path"])
-    paths = ([("", path)] if "{indicator_id}" not in path else
-             [(f": {i}", path.replace("{indicator_id}", i)) for i in indicator_ids])
+    if "{indicator_id}" not in path:
+        return [("", f"{base}{path}", JSON_FILE), ("", f"{base}{csv_path(dataset)}", CSV_FILE),
+                ("", f"{base}{path}.xlsx", XLSX_FILE)]
+    paths = [(f": {i}", path.replace("{indicator_id}", i)) for i in indicator_ids]
     return [(suffix, f"{base}{p}{ext}", kind) for suffix, p in paths
             for ext, kind in (("", JSON_FILE), (".csv", CSV_FILE))]

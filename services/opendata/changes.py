@@ -6,7 +6,7 @@ page is empty, so polling it never misses or repeats a change.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -20,12 +20,12 @@ from services.opendata.formatting import (
     change_row,
     history_point,
 )
-from services.opendata.responses import CSV, JSON, conditional, json_bytes
-from yinling.csv_export import to_csv
+from services.opendata.responses import Bom, csv_file, dataset, spreadsheet
 from yinling.territory import CITY
 
 CHANGES_PATH = "/api/v1/indicator-changes"
 CHANGES_MAX = 5000   # the IndicatorService's largest page
+COMPLETE_CSV = f"{CHANGES_PATH}/complete.csv"   # the whole log: the data package's resource
 Many = Annotated[list[str], Query()]
 
 
@@ -56,23 +56,40 @@ def add_change_routes(app: FastAPI, backends: Callable[[Request], Backends],
     def indicator_changes(request: Request, after: str | None = None, limit: str | None = None,
                           indicator: Many = [], territory: Many = []) -> Response:  # noqa: B006
         rows, cursor, link = changes_page(request, CHANGES_PATH, after, limit, indicator, territory)
-        body = json_bytes({"columns": list(CHANGE_COLUMNS), "changes": rows,
-                           "next_cursor": cursor, "next": link})
-        return with_next(conditional(request, body, JSON), cursor, link)
+        payload = {"columns": list(CHANGE_COLUMNS), "changes": rows, "next_cursor": cursor,
+                   "next": link}
+        return with_next(dataset(request, payload, rows, CHANGE_COLUMNS, "indicator-changes"),
+                         cursor, link)
 
     @app.get(f"{CHANGES_PATH}.csv", dependencies=list(versioned))
     def indicator_changes_csv(request: Request, after: str | None = None, limit: str | None = None,
-                              indicator: Many = [], territory: Many = []) -> Response:  # noqa: B006
+                              indicator: Many = [], territory: Many = [],  # noqa: B006
+                              bom: Bom = False) -> Response:
         path = f"{CHANGES_PATH}.csv"
         rows, cursor, link = changes_page(request, path, after, limit, indicator, territory)
-        body = to_csv(rows, CHANGE_COLUMNS)
-        return with_next(conditional(request, body, CSV, "indicator-changes.csv"), cursor, link)
+        return with_next(csv_file(request, rows, CHANGE_COLUMNS, "indicator-changes", bom),
+                         cursor, link)
+
+    # The whole change log in one file (the data package's resource), read in the indicator
+    # service's largest pages: the paged routes above are for pulling it incrementally.
+    def every_change(request: Request) -> Iterator[dict[str, Any]]:
+        return (change_row(c) for c in backends(request).every_change())
+
+    @app.get(COMPLETE_CSV, dependencies=list(versioned))
+    def indicator_changes_complete(request: Request, bom: Bom = False) -> Response:
+        """Every change of the log, from the first, in cursor order."""
+        return csv_file(request, every_change(request), CHANGE_COLUMNS, "indicator-changes", bom)
+
+    @app.get(f"{CHANGES_PATH}.xlsx", dependencies=list(versioned))
+    def indicator_changes_xlsx(request: Request) -> Response:
+        """Every change of the log, from the first, in cursor order."""
+        return spreadsheet(request, every_change(request), CHANGE_COLUMNS, "indicator-changes")
 
     @app.get("/api/v1/indicators/{indicator_id}/history.csv", dependencies=list(versioned))
     def indicator_history_csv(request: Request, indicator_id: str, territory: str | None = None,
-                              series: str | None = None) -> Response:
+                              series: str | None = None, bom: Bom = False) -> Response:
         points = backends(request).indicator_history(
             params.code(indicator_id, "indicator_id"), params.territory(territory) or CITY,
             params.series(series))
-        body = to_csv((history_point(p) for p in points), HISTORY_COLUMNS)
-        return conditional(request, body, CSV, f"{indicator_id}-history.csv")
+        return csv_file(request, (history_point(p) for p in points), HISTORY_COLUMNS,
+                        f"{indicator_id}-history", bom)

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from fastapi import Request, Response
 
 from services.opendata.formatting import etag_matches
+from services.opendata.negotiation import wants_xlsx
 from yinling.envelope import parse_time
 
 CACHE_CONTROL = "public, max-age=30"
@@ -49,7 +50,9 @@ def version_of(request: Request, cursor: int, recorded_at: str, zone: str, daily
              else datetime(1970, 1, 1, tzinfo=UTC))
     changed = parse_time(recorded_at).astimezone(UTC) if recorded_at else floor
     query = "&".join(sorted(str(request.url.query).split("&")))
-    seed = f"{cursor}|{today.isoformat() if daily else ''}|{request.url.path}|{query}"
+    # A dataset's route answers JSON or XLSX by Accept: each representation its own ETag.
+    shape = "xlsx" if wants_xlsx(request.headers.get("accept")) else ""
+    seed = f"{cursor}|{today.isoformat() if daily else ''}|{request.url.path}|{query}|{shape}"
     etag = '"c' + hashlib.sha256(seed.encode()).hexdigest()[:32] + '"'
     return Version(etag, max(changed, floor).replace(microsecond=0))
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from services.opendata.catalog import DATASETS, LICENSE, PUBLISHER, PUBLISHER_EN
+from services.opendata.catalog import DATASETS, LICENSE, PUBLISHER, PUBLISHER_EN, csv_path
 from services.opendata.formatting import (
     CHANGE_COLUMNS,
     HISTORY_COLUMNS,
@@ -108,7 +108,7 @@ def _files(base: str, indicator_ids: Sequence[str]) -> list[tuple[str, str, str,
         ident, title_en, title_zh, template = (str(d["id"]), str(d["title_en"]), str(d["title_zh"]),
                                                 str(d["path"]))
         if ident != HISTORY:
-            out.append((ident, title_en, title_zh, f"{base}{template}.csv"))
+            out.append((ident, title_en, title_zh, f"{base}{csv_path(d)}"))
             continue
         for i in indicator_ids:
             path = template.replace("{indicator_id}", i)

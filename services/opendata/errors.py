@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import grpc
 from fastapi import Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 FIELD_METADATA = "yinling-field"
@@ -41,3 +42,12 @@ async def feed_error_handler(_request: Request, exc: Exception) -> JSONResponse:
                {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None)
     return JSONResponse({"error": {"field": exc.field, "reason": exc.reason}},
                         status_code=exc.status, headers=headers)
+
+
+async def validation_error_handler(request: Request, exc: Exception) -> JSONResponse:
+    """A parameter of the wrong type (?bom=maybe) is a 400 naming it, as every refusal is."""
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0]
+    where = [str(part) for part in first.get("loc", ())]
+    field = where[-1] if len(where) > 1 else (where[0] if where else None)
+    return await feed_error_handler(request, FeedError(400, field, str(first.get("msg", "invalid"))))

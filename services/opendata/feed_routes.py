@@ -4,7 +4,8 @@ per dataset whose event ids are cursors, so a client resumes with Last-Event-ID.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request, Response
@@ -14,12 +15,12 @@ from services.opendata import atom, params
 from services.opendata.changefeeds import PATHS, ChangeFeed, FeedPage
 from services.opendata.changes import next_link
 from services.opendata.errors import FeedError
-from services.opendata.responses import CSV, JSON, conditional, json_bytes
+from services.opendata.responses import Bom, conditional, csv_file, dataset, spreadsheet
 from services.opendata.serving import HEAD
-from yinling.csv_export import to_csv
 
 STREAM_POLL_S = 0.5    # how often a stream asks for new changes when it is caught up
 STREAM_PAGE = 500
+COMPLETE_PAGE = 5000   # the page size of the platforms' change feed at most
 
 
 def add_feed_routes(app: FastAPI, feeds: Callable[[Request], dict[str, ChangeFeed]],
@@ -41,18 +42,24 @@ def add_feed_routes(app: FastAPI, feeds: Callable[[Request], dict[str, ChangeFee
                          limit: str | None = None) -> Response:
         """Every insert, revision and deletion of the accredited platforms after `after`."""
         feed, page, link = platform_changes_page(request, PATHS["platforms"], after, limit)
-        body = json_bytes({"columns": list(feed.columns), "changes": page.rows,
-                           "next_cursor": page.next_cursor, "next": link})
-        return with_next(conditional(request, body, JSON), page.next_cursor, link)
+        payload = {"columns": list(feed.columns), "changes": page.rows,
+                   "next_cursor": page.next_cursor, "next": link}
+        return with_next(dataset(request, payload, page.rows, feed.columns, "platform-changes"),
+                         page.next_cursor, link)
 
     @app.get(PATHS["platforms"] + ".csv")
     def platform_changes_csv(request: Request, after: str | None = None,
-                             limit: str | None = None) -> Response:
+                             limit: str | None = None, bom: Bom = False) -> Response:
         feed, page, link = platform_changes_page(request, PATHS["platforms"] + ".csv", after,
                                                  limit)
-        body = to_csv(page.rows, feed.columns)
-        return with_next(conditional(request, body, CSV, "platform-changes.csv"),
+        return with_next(csv_file(request, page.rows, feed.columns, "platform-changes", bom),
                          page.next_cursor, link)
+
+    @app.get(PATHS["platforms"] + ".xlsx")
+    def platform_changes_xlsx(request: Request) -> Response:
+        """Every change of the accredited platforms, from the first, in cursor order."""
+        feed = feeds(request)["platforms"]
+        return spreadsheet(request, every(feed), feed.columns, "platform-changes")
 
     for name in PATHS:
         add_atom_route(app, name, feeds, base)
@@ -95,6 +102,17 @@ def add_stream_route(app: FastAPI, name: str,
     app.add_api_route(f"{path}/stream", stream, methods=["GET"], name=f"{name}_stream",
                       response_class=EventSourceResponse,
                       summary=f"Server-Sent Events: every change of {name}, id = cursor")
+
+
+def every(feed: ChangeFeed) -> Iterator[dict[str, Any]]:
+    """The whole feed from its first change, read in its largest pages."""
+    cursor = 0
+    while True:
+        page = feed.page(cursor, COMPLETE_PAGE)
+        yield from page.rows
+        if not page.rows:
+            return
+        cursor = page.next_cursor
 
 
 async def events(request: Request, feed: ChangeFeed, cursor: int) -> AsyncIterator[ServerSentEvent]:

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from yinling.xlsx_export import MEDIA_TYPE as XLSX
+
 HTML = "text/html"
 JSON = "application/json"
 
@@ -51,3 +53,9 @@ def best(accept: str | None, offered: Sequence[str]) -> str | None:
     scored = [(quality(m), -n, m) for n, m in enumerate(offered)]
     q, _, media = max(scored)
     return media if q > 0 else None
+
+
+def wants_xlsx(accept: str | None) -> bool:
+    """A dataset's JSON route answers XLSX when Accept weighs it above JSON (a spreadsheet
+    program asking for the dataset); anything else keeps JSON, as before."""
+    return best(accept, (JSON, XLSX)) == XLSX

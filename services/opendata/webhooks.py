@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse
 
 from services.opendata.errors import FeedError, bad_parameter
 from services.opendata.webhook_store import Subscription, Subscriptions
-from yinling.access import Rule, read, write
+from yinling.access import PUBLIC, Rule, read, write
 from yinling.auth import Caller, current_caller
-from yinling.http_access import SAFE_METHODS, read_only
+from yinling.http_access import SAFE_METHODS
 
 PATH = "/api/v1/webhooks"
 
@@ -47,10 +47,12 @@ SCOPE = "opendata:webhooks"
 
 def access_rule(method: str, path: str) -> Rule | None:
     """The feed's access rules: everything is a public read but the webhook subscriptions,
-    which need a token with the webhooks scope (checked and audited by the middleware)."""
+    which need a token with the webhooks scope (checked and audited by the middleware).
+    Another method on a public path passes on to the router, which has no such route and
+    answers 405 with the Allow header (RFC 9110 15.5.6)."""
     if path == PATH or path.startswith(PATH + "/"):
         return read(SCOPE) if method in SAFE_METHODS else write(SCOPE)
-    return read_only(method, path)
+    return PUBLIC
 
 
 def caller_of(request: Request) -> Caller:

@@ -132,7 +132,8 @@ def test_index_and_dcat_catalog_describe_every_feed(feed):
     index = feed.get("/").json()
     assert {d["id"] for d in index["datasets"]} == FEEDS
     urls = {d["id"]: (d["json"], d["csv"]) for d in index["datasets"]}
-    assert urls["indicator-changes"][1].endswith("/api/v1/indicator-changes.csv")
+    assert urls["indicator-changes"][1].endswith("/api/v1/indicator-changes/complete.csv")
+    assert {d["id"] for d in index["datasets"] if "xlsx" in d} == FEEDS - {"indicator-history"}
     assert urls["indicator-history"][1].endswith("/api/v1/indicators/{indicator_id}/history.csv")
     assert index["catalogs"]["dcat_ap_turtle"].endswith("/catalog.ttl")
     catalog = feed.get(index["catalog"])   # the DCAT-AP catalogue: tests/.../test_opendata_catalogs.py
@@ -212,7 +213,7 @@ def _conforms(value: str, field: dict) -> bool:
 @pytest.mark.parametrize("name, path", [
     ("indicators", "/api/v1/indicators.csv"),
     ("platforms", "/api/v1/platforms.csv"),
-    ("indicator-changes", "/api/v1/indicator-changes.csv"),
+    ("indicator-changes", "/api/v1/indicator-changes/complete.csv"),
     ("indicator-history-rd-intensity", "/api/v1/indicators/rd_intensity/history.csv"),
 ])
 def test_data_package_schema_matches_the_served_csv(feed, name, path):
