@@ -65,11 +65,14 @@ def test_an_unknown_or_revoked_token_is_refused_and_audited(feed, broker):
     assert on_topic[second.event_id].token_id == issued.info.id
 
 
-def test_anything_but_a_read_is_refused_and_audited(feed):
+def test_a_write_without_a_token_is_refused_and_audited_and_no_other_write_exists(feed):
     client, store = feed
-    answer = client.post("/api/v1/indicators", json={})
-    assert answer.status_code == 403
-    assert "POST /api/v1/indicators has no access rule" in answer.json()["error"]["reason"]
+    answer = client.post("/api/v1/webhooks", json={"url": "https://example.org/hook", "dataset": "platforms"})
+    assert answer.status_code == 401
     (record,) = audited(store)
-    assert (record.method, record.outcome, record.agency) == ("POST /api/v1/indicators", "PERMISSION_DENIED",
+    assert (record.method, record.outcome, record.agency) == ("POST /api/v1/webhooks", "UNAUTHENTICATED",
                                                               "anonymous")
+    # The datasets are read-only: another method is no operation at all (405, nothing to audit).
+    other = client.post("/api/v1/indicators", json={})
+    assert other.status_code == 405 and "GET" in other.headers["allow"]
+    assert len(audited(store)) == 1
