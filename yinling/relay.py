@@ -146,7 +146,7 @@ class OutboxRelay:
             acked.append(row)
         self._mark_published(acked)
         if went_back:
-            self._publish_again(went_back)
+            self._publish_again(went_back, "the broker's log of them started again")
         for poison, why in refused:
             self._dead_letter(poison, describe(why))
         handled = len(acked) + len(refused)
@@ -183,7 +183,7 @@ class OutboxRelay:
             return
         self._mark_published([row])
         if self._log_went_back(sent.topic, sent.partition, sent.offset):
-            self._publish_again({sent.topic})
+            self._publish_again({sent.topic}, "the broker's log of them started again")
 
     def _dead_letter(self, row: OutboxRecord, reason: str) -> None:
         log.error("%s relay: the broker refuses event %s (%s, outbox row %s) for good: %s; "
@@ -235,11 +235,11 @@ class OutboxRelay:
         self._highest[(topic, partition)] = offset
         return offset < before
 
-    def _publish_again(self, topics: set[str]) -> None:
+    def _publish_again(self, topics: set[str], why: str) -> None:
         """Every event of those topics again, from the outbox (the record); subscribers
-        dedupe by ce_id, so what the new log already holds is harmless twice."""
-        log.warning("%s relay: the broker's log of %s started again; publishing every event "
-                    "of it again", self.service, sorted(topics))
+        dedupe by ce_id, so what the broker already holds is harmless twice."""
+        log.warning("%s relay: %s: %s; publishing every event of them again",
+                    self.service, why, sorted(topics))
         with self.sessions.begin() as session:
             session.execute(update(OutboxRecord).where(OutboxRecord.topic.in_(topics))
                             .values(published_at=None))
@@ -253,11 +253,7 @@ class OutboxRelay:
                                          .where(OutboxRecord.published_at.is_not(None))).all())
         lost = topics_lost_by_broker(self.bootstrap, topics)
         if lost:
-            log.warning("%s relay: broker has no records of %s; publishing them again",
-                        self.service, sorted(lost))
-            with self.sessions.begin() as session:
-                session.execute(update(OutboxRecord).where(OutboxRecord.topic.in_(lost))
-                                .values(published_at=None))
+            self._publish_again(lost, "the broker has no records of them")
 
     def _get_producer(self) -> KafkaProducer:
         if self._producer is None:
